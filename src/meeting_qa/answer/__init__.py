@@ -1,0 +1,1 @@
+"""Answering: the extractive answerer (default, offline), the LLM chain, and citation verification."""

@@ -1,0 +1,295 @@
+"""`meeting-qa` command line: a thin edge over `qa.py`. Exit 0 ok, 2 bad input or usage, 1 unexpected."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from meeting_qa.config import LLM_BACKENDS, Settings
+from meeting_qa.errors import MeetingQAError
+from meeting_qa.types import Answer, Citation, IngestReport, Passage
+
+EPILOG = """\
+settings (environment):
+  MEETING_QA_STORE            Chroma directory (default ./vectorstore)
+  MEETING_QA_CHROMA_URL       use a Chroma server instead, e.g. http://127.0.0.1:8000
+  MEETING_QA_EMBEDDING_MODEL  any sentence-transformers name or folder (default: offline multilingual-e5-small)
+  MEETING_QA_LLM              extractive (default), openai or llamacpp
+  MEETING_QA_LLM_BASE_URL, MEETING_QA_LLM_MODEL, MEETING_QA_LLM_API_KEY   for the LLM backends
+  MEETING_QA_RERANKER         a sentence-transformers CrossEncoder to rerank with (off by default)
+
+examples:
+  meeting-qa ingest ingest/
+  meeting-qa ask "谁主持了会议？"
+  meeting-qa ask --json "What did the meeting decide about new energy?"
+  echo "會議通過了什麼方案？" | meeting-qa ask -
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", type=Path, help="Chroma directory (overrides MEETING_QA_STORE)")
+    common.add_argument("--chroma-url", help="Chroma server URL (overrides MEETING_QA_CHROMA_URL)")
+    common.add_argument("--embedding-model", help="sentence-transformers model name or folder")
+
+    parser = argparse.ArgumentParser(
+        prog="meeting-qa",
+        description="Ask questions about meeting records and get answers that cite the exact paragraph and sentence.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("ingest", parents=[common], help="add or update meetings from files or folders")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
+    p.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--meeting", action="append", dest="meetings", metavar="ID", help="only these meetings")
+    p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
+
+    p = sub.add_parser("search", parents=[common], help="show the paragraphs that best match a question")
+    p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
+    p.add_argument("-k", type=int, default=5, help="how many paragraphs (default 5)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--meeting", action="append", dest="meetings", metavar="ID", help="only these meetings")
+
+    p = sub.add_parser("list", parents=[common], help="list ingested meetings")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("delete", parents=[common], help="remove a meeting from the store")
+    p.add_argument("meeting_id", metavar="MEETING_ID")
+
+    p = sub.add_parser("serve", parents=[common], help="serve the web chat")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--auth", help="user:password login (or MEETING_QA_AUTH)")
+    p.add_argument("--insecure", action="store_true", help="allow a non-loopback address without --auth")
+    p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
+
+    p = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a gold JSON Lines file")
+    p.add_argument("gold", type=Path, metavar="GOLD.jsonl")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if args.store is not None:
+        changes["store_dir"] = args.store
+    if args.chroma_url:
+        changes["chroma_url"] = args.chroma_url
+    if args.embedding_model:
+        changes["embedding_model"] = args.embedding_model
+    if getattr(args, "llm", None):
+        changes["llm"] = args.llm
+    if getattr(args, "auth", None):
+        changes["auth"] = args.auth
+    return settings.with_(**changes) if changes else settings
+
+
+def _question(value: str) -> str:
+    return sys.stdin.read() if value == "-" else value
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The `ask --json` shape of DESIGN.md (speaker/timestamp only when the source has them)."""
+
+    def cite(c: Citation) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "meeting_id": c.meeting_id,
+            "paragraph": c.paragraph,
+            "quote": c.quote,
+            "start": c.start,
+            "end": c.end,
+            "score": c.score,
+        }
+        if c.speaker:
+            d["speaker"] = c.speaker
+        if c.timestamp:
+            d["timestamp"] = c.timestamp
+        return d
+
+    out: dict[str, Any] = {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [cite(c) for c in answer.citations],
+    }
+    if answer.related:
+        out["related"] = [passage_json(p) for p in answer.related]
+    if answer.notes:
+        out["notes"] = list(answer.notes)
+    return out
+
+
+def passage_json(p: Passage) -> dict[str, Any]:
+    return {"meeting_id": p.meeting_id, "paragraph": p.paragraph, "text": p.text, "score": p.score}
+
+
+def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    engine = engine_for(settings)
+    bar = None
+    if sys.stderr.isatty() and not args.json:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="meeting", file=sys.stderr, desc="ingest")
+
+    def progress(path: str, done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(Path(path).name[-30:])
+            bar.refresh()
+
+    print(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
+    report = engine.ingest(args.paths, progress=progress)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        _print_json({"files": [asdict(f) for f in report.files]})
+    else:
+        _print_report(report)
+    return 0 if report.ok else 2
+
+
+def _print_report(report: IngestReport) -> None:
+    for f in report.files:
+        if f.status == "failed":
+            print(f"FAILED     {f.path}: {f.error}")
+            continue
+        print(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}")
+        for note in f.cleaned:
+            print(f"           cleaned: {note}")
+        for w in f.warnings:
+            print(f"           warning: {w}")
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "failed"))
+    print(f"done: {counts}")
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    engine = engine_for(settings)
+    question = _question(args.question)
+    if args.json:
+        _print_json(answer_json(engine.ask(question, meeting_ids=args.meetings)))
+        return 0
+    final: Answer | None = None
+    streamed = False
+    for event in engine.ask_stream(question, meeting_ids=args.meetings):
+        if isinstance(event, Answer):
+            final = event
+        else:
+            print(event, end="", flush=True)
+            streamed = True
+    assert final is not None
+    if streamed:
+        print()
+    for note in final.notes:
+        print(note)
+    for i, c in enumerate(final.citations, 1):
+        who = f" {c.speaker}" if c.speaker else ""
+        print(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    passages = engine_for(settings).search(_question(args.question), k=args.k, meeting_ids=args.meetings)
+    if args.json:
+        _print_json({"passages": [passage_json(p) for p in passages]})
+    else:
+        for p in passages:
+            print(f"{p.score:.3f}  {p.meeting_id} ¶{p.paragraph}  {p.text[:120]}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    meetings = engine_for(settings).list_meetings()
+    if args.json:
+        _print_json({"meetings": [asdict(m) for m in meetings]})
+    elif not meetings:
+        print("no meetings yet: run `meeting-qa ingest PATH`")
+    else:
+        for m in meetings:
+            print(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.title}")
+    return 0
+
+
+def _cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    if not engine_for(settings).delete(args.meeting_id):
+        print(f"error: no meeting {args.meeting_id!r} in the store (see `meeting-qa list`)", file=sys.stderr)
+        return 2
+    print(f"deleted {args.meeting_id}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.web import serve
+
+    serve(settings, host=args.host, port=args.port, insecure=args.insecure)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.eval import format_report, run_eval
+
+    report = run_eval(args.gold, settings=settings)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
+COMMANDS = {
+    "ingest": _cmd_ingest,
+    "ask": _cmd_ask,
+    "search": _cmd_search,
+    "list": _cmd_list,
+    "delete": _cmd_delete,
+    "serve": _cmd_serve,
+    "eval": _cmd_eval,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, _settings(args))
+    except MeetingQAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last line of defence: say what broke, without a traceback wall
+        print(f"unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
+        if "--debug" in (argv or sys.argv):
+            raise
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

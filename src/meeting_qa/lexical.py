@@ -1,0 +1,126 @@
+"""BM25 over folded tokens, derived from the store (Chroma holds the truth).
+
+Built on first use, saved beside the cache, and rebuilt when the store's generation token changes —
+including writes made by another process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import pickle
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meeting_qa.store import Store, StoredParagraph
+from meeting_qa.text.tokenize import tokenize
+
+FORMAT = 2  # bump when the tokenizer or layout changes, so old pickles are ignored
+
+
+@dataclass
+class BM25:
+    """Okapi BM25 with postings lists; documents are keyed by (meeting_id, paragraph)."""
+
+    keys: list[tuple[str, int]] = field(default_factory=list)
+    postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    lengths: list[int] = field(default_factory=list)
+    k1: float = 1.2
+    b: float = 0.75
+
+    @classmethod
+    def build(cls, docs: Iterable[tuple[tuple[str, int], list[str]]]) -> BM25:
+        index = cls()
+        for key, tokens in docs:
+            doc = len(index.keys)
+            index.keys.append(key)
+            index.lengths.append(len(tokens))
+            for term, tf in Counter(tokens).items():
+                index.postings.setdefault(term, []).append((doc, tf))
+        return index
+
+    def idf(self, term: str) -> float:
+        n = len(self.keys)
+        df = len(self.postings.get(term, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+
+    def scores(
+        self, query_tokens: Sequence[str], meeting_ids: Sequence[str] | None = None
+    ) -> dict[tuple[str, int], float]:
+        if not self.keys:
+            return {}
+        allowed = set(meeting_ids) if meeting_ids is not None else None
+        avg = sum(self.lengths) / len(self.lengths) or 1.0
+        out: dict[int, float] = {}
+        for term, qtf in Counter(query_tokens).items():
+            idf = self.idf(term)
+            if idf <= 0:
+                continue
+            for doc, tf in self.postings.get(term, ()):
+                norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.lengths[doc] / avg))
+                out[doc] = out.get(doc, 0.0) + qtf * idf * norm
+        result = {self.keys[d]: s for d, s in out.items()}
+        if allowed is not None:
+            result = {k: s for k, s in result.items() if k[0] in allowed}
+        return result
+
+
+class LexicalIndex:
+    """Keeps a BM25 index in step with a store; thread-safe."""
+
+    def __init__(self, store: Store, cache_dir: Path | None = None) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+        self._generation: str | None = None
+        self._bm25 = BM25()
+        self._lock = threading.Lock()
+
+    def _cache_file(self, generation: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        ident = hashlib.sha1(f"{self.store.collection_name}|{self.store.client_id}".encode()).hexdigest()[:16]
+        return self.cache_dir / "lexical" / f"{ident}-{generation}-v{FORMAT}.pkl"
+
+    def index(self) -> BM25:
+        """The current BM25 index, rebuilt if the store changed since it was built."""
+        generation = self.store.generation()
+        if generation == self._generation:
+            return self._bm25
+        with self._lock:
+            if generation != self._generation:
+                self._bm25 = self._load(generation) or self._build(generation)
+                self._generation = generation
+        return self._bm25
+
+    def _load(self, generation: str) -> BM25 | None:
+        path = self._cache_file(generation)
+        if path is None or not path.exists():
+            return None
+        try:
+            with path.open("rb") as f:
+                loaded = pickle.load(f)
+            return loaded if isinstance(loaded, BM25) else None
+        except Exception:  # a damaged cache file is just rebuilt
+            return None
+
+    def _build(self, generation: str) -> BM25:
+        paragraphs: list[StoredParagraph] = self.store.paragraphs()
+        bm25 = BM25.build(((p.meeting_id, p.paragraph.number), tokenize(p.folded, folded=True)) for p in paragraphs)
+        path = self._cache_file(generation)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                for old in path.parent.glob(path.name.split("-")[0] + "-*.pkl"):
+                    old.unlink(missing_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(bm25, f)
+                os.replace(tmp, path)
+            except OSError:
+                pass  # the cache is an optimisation; an unwritable cache dir must not break search
+        return bm25

@@ -1,0 +1,209 @@
+"""The Python API: `ingest()`, `search()`, `ask()` (plus `list_meetings()` and `delete()`).
+
+Collaborators (embeddings, store, chat model) are built once per settings by `Engine.from_settings`
+and can be passed in directly for tests or embedding in other programs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meeting_qa.answer.extractive import ExtractiveAnswerer
+from meeting_qa.config import Settings
+from meeting_qa.embeddings import SentenceEmbeddings
+from meeting_qa.errors import InputError, LoaderError
+from meeting_qa.lexical import LexicalIndex
+from meeting_qa.loaders import find_files, load_path
+from meeting_qa.retrieval import Candidate, HybridSearcher
+from meeting_qa.store import Store, make_client, sentence_vectors
+from meeting_qa.text.fold import detect_language, fold
+from meeting_qa.types import Answer, FileReport, IngestReport, Meeting, MeetingInfo, Passage
+
+MAX_QUESTION_CHARS = 2000
+ProgressFn = Callable[[str, int, int], None]  # (source, meetings done, meetings total)
+
+
+@dataclass
+class Engine:
+    """Everything `ask` needs, wired together once."""
+
+    settings: Settings
+    embeddings: SentenceEmbeddings
+    store: Store
+    lexical: LexicalIndex
+    searcher: HybridSearcher
+    answerer: ExtractiveAnswerer
+    chat_model: Any | None = None  # a LangChain chat model when settings.llm is not "extractive"
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        embeddings: SentenceEmbeddings | None = None,
+        client: Any | None = None,
+        chat_model: Any | None = None,
+        reranker: Any | None = None,
+    ) -> Engine:
+        embeddings = embeddings or SentenceEmbeddings(settings.embedding_model, cache_dir=settings.cache_dir)
+        if client is None:
+            client = make_client(None if settings.chroma_url else settings.store_dir, settings.chroma_url)
+        client_id = settings.chroma_url or str(Path(settings.store_dir).resolve())
+        store = Store(
+            client, embeddings, collection=settings.collection, model_label=embeddings.label, client_id=client_id
+        )
+        lexical = LexicalIndex(store, settings.cache_dir)
+        if reranker is None and settings.reranker:
+            from meeting_qa.rerank import load_reranker
+
+            reranker = load_reranker(settings.reranker)
+        searcher = HybridSearcher(store, embeddings, lexical, reranker=reranker)
+        answerer = ExtractiveAnswerer(
+            idf=lambda term: lexical.index().idf(term),
+            sentence_vectors=lambda keys: sentence_vectors(store, keys),
+        )
+        if chat_model is None and settings.llm != "extractive":
+            from meeting_qa.answer.llm import make_chat_model
+
+            chat_model = make_chat_model(settings)
+        return cls(settings, embeddings, store, lexical, searcher, answerer, chat_model)
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str | Path], *, progress: ProgressFn | None = None) -> IngestReport:
+        """Parse every file first (cheap), then embed and store meeting by meeting, reporting progress."""
+        files = find_files([Path(p) for p in paths])
+        reports: list[FileReport] = []
+        meetings: list[Meeting] = []
+        for path in files:
+            for item in load_path(path):
+                if isinstance(item, LoaderError):
+                    reports.append(FileReport(path=item.path or str(path), status="failed", error=str(item)))
+                else:
+                    meetings.append(item)
+        for done, meeting in enumerate(meetings, 1):
+            try:
+                status = self.store.upsert_meeting(meeting)
+            except InputError as e:
+                reports.append(
+                    FileReport(path=meeting.source, status="failed", meeting_id=meeting.meeting_id, error=str(e))
+                )
+            else:
+                reports.append(
+                    FileReport(
+                        path=meeting.source,
+                        status=status,  # type: ignore[arg-type]
+                        meeting_id=meeting.meeting_id,
+                        paragraphs=len(meeting.paragraphs),
+                        warnings=meeting.warnings,
+                        cleaned=meeting.cleaned,
+                    )
+                )
+            if progress:
+                progress(meeting.source, done, len(meetings))
+        return IngestReport(tuple(reports))
+
+    def candidates(self, question: str, *, k: int, meeting_ids: Sequence[str] | None) -> list[Candidate]:
+        question = _check_question(question)
+        self.store.check_model()
+        return self.searcher.candidates(question, k=k, meeting_ids=_check_ids(meeting_ids))
+
+    def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
+        if k < 1:
+            raise InputError(f"k must be at least 1 (got {k})", value=str(k))
+        return [c.passage() for c in self.candidates(question, k=k, meeting_ids=meeting_ids)]
+
+    def ask(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Answer:
+        answer: Answer | None = None
+        for event in self.ask_stream(question, meeting_ids=meeting_ids):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """Yields text chunks as they are produced, then the final verified `Answer` (always last)."""
+        question = _check_question(question)
+        language = detect_language(question)
+        cands = self.candidates(question, k=5, meeting_ids=meeting_ids)
+        query_vector = self.embeddings.encode_query(fold(question))
+        extractive = self.answerer.answer(question, language, query_vector, cands)
+        if self.chat_model is None:
+            yield extractive.text
+            yield extractive
+            return
+        from meeting_qa.answer.llm import stream_llm_answer
+
+        yield from stream_llm_answer(self.chat_model, question, language, cands, extractive)
+
+    def list_meetings(self) -> list[MeetingInfo]:
+        return self.store.list_meetings()
+
+    def delete(self, meeting_id: str) -> bool:
+        return self.store.delete(meeting_id)
+
+
+def _check_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty", value=repr(question))
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}",
+            value=question[:40] + "…",
+        )
+    return question.strip()
+
+
+def _check_ids(meeting_ids: Sequence[str] | None) -> list[str] | None:
+    if meeting_ids is None:
+        return None
+    if isinstance(meeting_ids, str):
+        return [meeting_ids]
+    ids = [m for m in meeting_ids if m]
+    if not ids:
+        raise InputError("meeting_ids is empty: pass None to search every meeting", value="[]")
+    return ids
+
+
+_engines: dict[Settings, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(settings: Settings | None = None) -> Engine:
+    """The shared engine for these settings (the model loads once per process)."""
+    settings = settings or Settings.from_env()
+    with _engines_lock:
+        if settings not in _engines:
+            _engines[settings] = Engine.build(settings)
+        return _engines[settings]
+
+
+def ingest(paths: Iterable[str | Path] | str | Path, *, settings: Settings | None = None) -> IngestReport:
+    """Ingest files or folders (walked recursively); unchanged files are left alone."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    return engine_for(settings).ingest(paths)
+
+
+def search(
+    question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None, settings: Settings | None = None
+) -> list[Passage]:
+    """The `k` paragraphs that best match the question, best first."""
+    return engine_for(settings).search(question, k=k, meeting_ids=meeting_ids)
+
+
+def ask(question: str, *, meeting_ids: Sequence[str] | None = None, settings: Settings | None = None) -> Answer:
+    """A short answer whose `[n]` markers cite `citations[n-1]`, or an abstention."""
+    return engine_for(settings).ask(question, meeting_ids=meeting_ids)
+
+
+def list_meetings(*, settings: Settings | None = None) -> list[MeetingInfo]:
+    return engine_for(settings).list_meetings()
+
+
+def delete(meeting_id: str, *, settings: Settings | None = None) -> bool:
+    return engine_for(settings).delete(meeting_id)

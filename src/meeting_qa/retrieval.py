@@ -1,0 +1,189 @@
+"""The hybrid retriever: BM25 over folded jieba tokens + dense e5 over sentences and paragraphs.
+
+Each signal is calibrated to [0, 1] before fusion: BM25 relative to the best lexical match (damped when
+even the best match is weak), dense similarity relative to a floor under which e5 similarities carry no
+information. A paragraph's dense score is its best sentence, blended with the whole paragraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from meeting_qa.embeddings import SentenceEmbeddings
+from meeting_qa.lexical import LexicalIndex
+from meeting_qa.store import Store, StoredParagraph
+from meeting_qa.text.fold import fold
+from meeting_qa.text.tokenize import tokenize
+from meeting_qa.types import Passage
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Tuned on the development set (see benchmarks/retrieval.py and BENCHMARKS.md)."""
+
+    lexical: float = 0.5
+    dense: float = 0.5
+    sentence_share: float = 0.7  # paragraph dense score = share * best sentence + (1 - share) * paragraph
+    dense_floor: float = 0.72  # e5 cosine below this says nothing
+    dense_ceiling: float = 0.92
+    lexical_saturation: float = 8.0  # a best BM25 score at or above this counts as a full-strength match
+    candidates: int = 40
+
+
+@dataclass
+class Candidate:
+    """A paragraph with its evidence signals (the answerer reuses them)."""
+
+    stored: StoredParagraph
+    lexical: float = 0.0
+    dense: float = 0.0
+    dense_raw: float = 0.0
+    score: float = 0.0
+    sentence_sims: dict[int, float] = field(default_factory=dict)  # sentence start offset -> cosine
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.stored.meeting_id, self.stored.paragraph.number)
+
+    def passage(self) -> Passage:
+        p = self.stored.paragraph
+        return Passage(
+            meeting_id=self.stored.meeting_id,
+            paragraph=p.number,
+            text=p.text,
+            score=round(self.score, 4),
+            title=self.stored.title,
+            date=self.stored.date,
+            speaker=p.speaker,
+            timestamp=p.timestamp,
+        )
+
+
+def _calibrate_dense(sim: float, w: FusionWeights) -> float:
+    return float(np.clip((sim - w.dense_floor) / (w.dense_ceiling - w.dense_floor), 0.0, 1.0))
+
+
+class HybridSearcher:
+    """Plain-Python hybrid search; `HybridRetriever` wraps it for LangChain chains."""
+
+    def __init__(
+        self,
+        store: Store,
+        embeddings: SentenceEmbeddings,
+        lexical: LexicalIndex,
+        *,
+        weights: FusionWeights | None = None,
+        reranker: Any | None = None,
+    ) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.lexical = lexical
+        self.weights = weights or FusionWeights()
+        self.reranker = reranker
+
+    def candidates(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Candidate]:
+        """The top `k` paragraphs for a question, best first, with their evidence signals."""
+        w = self.weights
+        folded = fold(question)
+        tokens = tokenize(folded, folded=True)
+        bm25 = self.lexical.index().scores(tokens, meeting_ids)
+        vector = self.embeddings.encode_query(folded)
+        hits = self.store.dense(vector, k=w.candidates, kinds=("paragraph", "sentence"), meeting_ids=meeting_ids)
+
+        para_sim: dict[tuple[str, int], float] = {}
+        sent_sims: dict[tuple[str, int], dict[int, float]] = {}
+        for h in hits:
+            key = (h.meeting_id, h.paragraph)
+            if h.kind == "paragraph":
+                para_sim[key] = h.similarity
+            else:
+                sent_sims.setdefault(key, {})[h.start] = h.similarity
+
+        keys = set(para_sim) | set(sent_sims)
+        if bm25:
+            keys |= {key for key, _ in sorted(bm25.items(), key=lambda kv: -kv[1])[: w.candidates]}
+        if not keys:
+            return []
+        stored = self.store.get_paragraphs(keys)
+        best_lex = max(bm25.values(), default=0.0)
+        # Damp lexical scores when even the best match is weak (a single common word matching).
+        lex_scale = max(best_lex, w.lexical_saturation)
+
+        out: list[Candidate] = []
+        for key in keys:
+            if key not in stored:
+                continue
+            sp = stored[key]
+            sims = sent_sims.get(key, {})
+            p_sim = para_sim.get(key)
+            s_best = max(sims.values(), default=None)
+            if len(sp.paragraph.sentences) <= 1:
+                s_best = p_sim if s_best is None else max(s_best, p_sim or 0.0)
+            raw = _blend(p_sim, s_best, w.sentence_share)
+            cand = Candidate(stored=sp, sentence_sims=dict(sims))
+            cand.dense_raw = raw
+            cand.dense = _calibrate_dense(raw, w)
+            cand.lexical = bm25.get(key, 0.0) / lex_scale if lex_scale > 0 else 0.0
+            cand.score = w.lexical * cand.lexical + w.dense * cand.dense
+            out.append(cand)
+        out.sort(key=lambda c: (-c.score, c.key))
+        if self.reranker is not None and out:
+            out = self._rerank(question, out[: max(k * 3, 10)])
+        return out[:k]
+
+    def _rerank(self, question: str, cands: list[Candidate]) -> list[Candidate]:
+        scores = self.reranker.predict([(question, c.stored.paragraph.text) for c in cands])  # type: ignore[union-attr]
+        ranked = np.asarray(scores, dtype=np.float64)
+        # Keep the fused score as a tie-breaker and for abstention; the cross-encoder only reorders.
+        order = sorted(range(len(cands)), key=lambda i: (-ranked[i], -cands[i].score))
+        return [cands[i] for i in order]
+
+    def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
+        return [c.passage() for c in self.candidates(question, k=k, meeting_ids=meeting_ids)]
+
+
+def _blend(paragraph: float | None, sentence: float | None, share: float) -> float:
+    if paragraph is None and sentence is None:
+        return 0.0
+    if paragraph is None:
+        return float(sentence or 0.0) - 0.02  # only a sentence matched: slightly less sure
+    if sentence is None:
+        return paragraph
+    return share * sentence + (1 - share) * paragraph
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over `HybridSearcher` (documents carry the Passage fields as metadata)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: HybridSearcher
+    k: int = 5
+    meeting_ids: list[str] | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        docs = []
+        for p in self.searcher.search(query, k=self.k, meeting_ids=self.meeting_ids):
+            docs.append(
+                Document(
+                    page_content=p.text,
+                    metadata={
+                        "meeting_id": p.meeting_id,
+                        "paragraph": p.paragraph,
+                        "score": p.score,
+                        "title": p.title,
+                        "date": p.date,
+                        "speaker": p.speaker,
+                        "timestamp": p.timestamp,
+                    },
+                )
+            )
+        return docs

@@ -1,0 +1,334 @@
+"""Chroma storage: one collection per store holding meetings, paragraphs and sentences.
+
+Records (ids are stable, so re-ingest is idempotent):
+- `m::<meeting>`            kind=meeting    title, date, source, content hash, paragraph count
+- `p::<meeting>::<n>`       kind=paragraph  document = folded text (what is embedded); metadata `text` = display text
+- `s::<meeting>::<n>::<k>`  kind=sentence   document = folded sentence; `start`/`end` offsets into the display text
+
+The collection's metadata records the embedding model that built it and a generation token that changes
+on every write, so derived indexes (the lexical index) notice changes made by other processes too.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from meeting_qa.errors import ModelMismatchError, StoreError
+from meeting_qa.text.fold import fold
+from meeting_qa.types import Meeting, MeetingInfo, Paragraph, Sentence
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+BATCH = 256
+Status = str  # "added" | "updated" | "unchanged"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A dense match: a paragraph or one of its sentences."""
+
+    meeting_id: str
+    paragraph: int
+    kind: str  # "paragraph" | "sentence"
+    similarity: float
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class StoredParagraph:
+    meeting_id: str
+    paragraph: Paragraph
+    folded: str
+    title: str
+    date: str | None
+
+
+def make_client(store_dir: Path | None = None, chroma_url: str | None = None) -> Any:
+    """A Chroma client: HTTP when a server URL is given, else persistent at `store_dir`; telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if chroma_url:
+            from urllib.parse import urlparse
+
+            url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+            if not url.hostname:
+                raise StoreError(f"MEETING_QA_CHROMA_URL={chroma_url!r} has no host", value=chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        if store_dir is None:
+            return chromadb.EphemeralClient(settings=chroma_settings)
+        store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(store_dir), settings=chroma_settings)
+    except StoreError:
+        raise
+    except Exception as e:
+        where = chroma_url or str(store_dir)
+        raise StoreError(f"cannot open the Chroma store at {where}: {e}", value=where) from e
+
+
+def _meta(**values: Any) -> dict[str, Any]:
+    # Chroma metadata values cannot be None.
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class Store:
+    """Meetings in a Chroma collection, through langchain-chroma's vector store."""
+
+    def __init__(
+        self,
+        client: Any,
+        embeddings: Embeddings,
+        *,
+        collection: str = "meetings",
+        model_label: str,
+        client_id: str = "ephemeral",
+    ) -> None:
+        from langchain_chroma import Chroma
+
+        self.client = client
+        self.client_id = client_id  # where the data lives (path or URL): names derived caches
+        self.embeddings = embeddings
+        self.collection_name = collection
+        self.model_label = model_label
+        try:
+            self.vectorstore = Chroma(
+                collection_name=collection,
+                embedding_function=embeddings,
+                client=client,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+        except Exception as e:
+            raise StoreError(f"cannot open Chroma collection {collection!r}: {e}", value=collection) from e
+        self._checked = False
+
+    @property
+    def _collection(self) -> Any:
+        return self.vectorstore._collection
+
+    # -- model fingerprint and change token ---------------------------------------------------------
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        # Re-read: another process may have written since this object was made.
+        return dict(self.client.get_collection(self.collection_name).metadata or {})
+
+    def check_model(self) -> None:
+        """Refuse to mix vectors of two models: the store must be re-ingested to switch models."""
+        built_with = self._fresh_metadata().get("embedding_model")
+        if built_with and built_with != self.model_label:
+            raise ModelMismatchError(
+                f"the store was built with embedding model {built_with!r} but {self.model_label!r} is "
+                f"configured; re-ingest into an empty store (delete its meetings or point MEETING_QA_STORE "
+                f"elsewhere), or set MEETING_QA_EMBEDDING_MODEL back to {built_with!r}",
+                value=self.model_label,
+            )
+        self._checked = True
+
+    def generation(self) -> str:
+        """A token that changes whenever any process writes to this store."""
+        meta = self._fresh_metadata()
+        return str(meta.get("generation", "empty"))
+
+    def _touch(self) -> None:
+        meta = self._fresh_metadata()
+        meta.update(embedding_model=self.model_label, generation=uuid.uuid4().hex)
+        meta.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to change it
+        self._collection.modify(metadata=meta)
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    def stored_hash(self, meeting_id: str) -> str | None:
+        got = self._collection.get(ids=[f"m::{meeting_id}"], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("content_hash")) if metas else None
+
+    def upsert_meeting(self, meeting: Meeting, *, progress: Callable[[int], None] | None = None) -> Status:
+        """Add or replace a meeting; an unchanged meeting (same content hash) is left alone."""
+        if not self._checked:
+            self.check_model()
+        previous = self.stored_hash(meeting.meeting_id)
+        if previous == meeting.content_hash:
+            return "unchanged"
+        ids, texts, metas = self._records(meeting)
+        # Embed everything before touching the old entries: a failure here leaves the store as it was.
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), BATCH):
+            vectors.extend(self.embeddings.embed_documents(texts[i : i + BATCH]))
+            if progress:
+                progress(min(len(texts), i + BATCH))
+        if previous is not None or self._has_entries(meeting.meeting_id):
+            self._collection.delete(where={"meeting_id": meeting.meeting_id})
+        # The meeting record goes last: until it exists, the meeting is not listed and re-ingest redoes it.
+        for i in range(0, len(ids), BATCH):
+            self._collection.add(
+                ids=ids[i : i + BATCH],
+                embeddings=vectors[i : i + BATCH],
+                documents=texts[i : i + BATCH],
+                metadatas=metas[i : i + BATCH],
+            )
+        self._touch()
+        return "added" if previous is None else "updated"
+
+    def _has_entries(self, meeting_id: str) -> bool:
+        got = self._collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
+        return bool(got.get("ids"))
+
+    def _records(self, meeting: Meeting) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        mid = meeting.meeting_id
+        for p in meeting.paragraphs:
+            ids.append(f"p::{mid}::{p.number}")
+            texts.append(fold(p.text))
+            metas.append(
+                _meta(
+                    kind="paragraph",
+                    meeting_id=mid,
+                    paragraph=p.number,
+                    text=p.text,
+                    sentences=json.dumps([[s.start, s.end] for s in p.sentences]),
+                    speaker=p.speaker,
+                    timestamp=p.timestamp,
+                    title=meeting.title,
+                    date=meeting.date,
+                )
+            )
+            if len(p.sentences) > 1:
+                for k, s in enumerate(p.sentences, 1):
+                    ids.append(f"s::{mid}::{p.number}::{k}")
+                    texts.append(fold(p.text[s.start : s.end]))
+                    metas.append(
+                        _meta(kind="sentence", meeting_id=mid, paragraph=p.number, sentence=k, start=s.start, end=s.end)
+                    )
+        ids.append(f"m::{mid}")
+        texts.append(fold(meeting.title))
+        metas.append(
+            _meta(
+                kind="meeting",
+                meeting_id=mid,
+                title=meeting.title,
+                date=meeting.date,
+                source=meeting.source,
+                content_hash=meeting.content_hash,
+                paragraphs=len(meeting.paragraphs),
+            )
+        )
+        return ids, texts, metas
+
+    def delete(self, meeting_id: str) -> bool:
+        """Remove a meeting and all its entries; False when it was not there."""
+        if not self._has_entries(meeting_id):
+            return False
+        self._collection.delete(where={"meeting_id": meeting_id})
+        self._touch()
+        return True
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    def list_meetings(self) -> list[MeetingInfo]:
+        got = self._collection.get(where={"kind": "meeting"}, include=["metadatas"])
+        infos = [
+            MeetingInfo(
+                meeting_id=str(m["meeting_id"]),
+                title=str(m.get("title", "")),
+                paragraphs=int(m.get("paragraphs", 0)),
+                source=str(m.get("source", "")),
+                date=m.get("date"),
+                content_hash=str(m.get("content_hash", "")),
+            )
+            for m in got.get("metadatas") or []
+        ]
+        return sorted(infos, key=lambda i: i.meeting_id)
+
+    def paragraphs(self, meeting_ids: Sequence[str] | None = None) -> list[StoredParagraph]:
+        """Every paragraph (optionally of some meetings), in meeting and reading order."""
+        where: dict[str, Any] = {"kind": "paragraph"}
+        if meeting_ids is not None:
+            where = {"$and": [where, {"meeting_id": {"$in": list(meeting_ids)}}]}
+        got = self._collection.get(where=where, include=["metadatas", "documents"])
+        out = [
+            _stored(meta, doc) for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True)
+        ]
+        return sorted(out, key=lambda s: (s.meeting_id, s.paragraph.number))
+
+    def get_paragraphs(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], StoredParagraph]:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        got = self._collection.get(ids=[f"p::{m}::{n}" for m, n in keys], include=["metadatas", "documents"])
+        out = {}
+        for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True):
+            sp = _stored(meta, doc)
+            out[(sp.meeting_id, sp.paragraph.number)] = sp
+        return out
+
+    def dense(
+        self, vector: Sequence[float], *, k: int, kinds: Sequence[str], meeting_ids: Sequence[str] | None = None
+    ) -> list[Hit]:
+        """Nearest paragraphs/sentences by cosine similarity, filtered inside the store query."""
+        where: dict[str, Any] = {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
+        if meeting_ids is not None:
+            where = {"$and": [where, {"meeting_id": {"$in": list(meeting_ids)}}]}
+        results = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            [float(x) for x in vector], k=k, filter=where
+        )
+        hits = []
+        for doc, distance in results:
+            m = doc.metadata
+            hits.append(
+                Hit(
+                    meeting_id=str(m["meeting_id"]),
+                    paragraph=int(m["paragraph"]),
+                    kind=str(m["kind"]),
+                    similarity=1.0 - float(distance),
+                    start=int(m.get("start", 0)),
+                    end=int(m.get("end", 0)),
+                )
+            )
+        return hits
+
+
+def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:
+    sentences = tuple(Sentence(int(a), int(b)) for a, b in json.loads(str(meta.get("sentences", "[]"))))
+    paragraph = Paragraph(
+        number=int(meta["paragraph"]),
+        text=str(meta["text"]),
+        sentences=sentences,
+        speaker=meta.get("speaker"),
+        timestamp=meta.get("timestamp"),
+    )
+    return StoredParagraph(str(meta["meeting_id"]), paragraph, folded, str(meta.get("title", "")), meta.get("date"))
+
+
+def sentence_vectors(store: Store, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int, int], list[float]]:
+    """Stored vectors of every sentence of the given paragraphs, keyed by (meeting, paragraph, start).
+
+    A one-sentence paragraph has no sentence record; its paragraph vector stands in (start 0).
+    """
+    if not keys:
+        return {}
+    ors = [{"$and": [{"meeting_id": m}, {"paragraph": n}]} for m, n in keys]
+    where: dict[str, Any] = ors[0] if len(ors) == 1 else {"$or": ors}
+    where = {"$and": [{"kind": {"$in": ["paragraph", "sentence"]}}, where]}
+    got = store._collection.get(where=where, include=["metadatas", "embeddings"])
+    out: dict[tuple[str, int, int], list[float]] = {}
+    embeddings = got.get("embeddings")
+    for meta, vec in zip(got.get("metadatas") or [], embeddings if embeddings is not None else [], strict=True):
+        key = (str(meta["meeting_id"]), int(meta["paragraph"]), int(meta.get("start", 0)))
+        if meta["kind"] == "sentence" or key not in out:
+            out[key] = list(vec)
+    return out

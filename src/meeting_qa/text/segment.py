@@ -1,0 +1,45 @@
+"""Sentence and clause segmentation with character offsets into the original paragraph."""
+
+from __future__ import annotations
+
+import re
+
+from meeting_qa.types import Sentence
+
+# A sentence ends at a Chinese terminator (or `!`/`?`), or an English period followed by space/end;
+# closing quotes and brackets that follow the terminator belong to the sentence.
+_CLOSERS = "”’」』）)】》\"'"
+_SENTENCE_END = re.compile(rf"(?:[。！？!?…]+|(?<=[A-Za-z0-9\)])\.(?=\s|$)|；|;)[{_CLOSERS}]*")
+_CLAUSE_END = re.compile(rf"(?:[。！？!?…；;，,、：:]+)[{_CLOSERS}]*")
+
+
+def _spans(text: str, pattern: re.Pattern[str]) -> tuple[Sentence, ...]:
+    spans: list[Sentence] = []
+    start = 0
+    for m in pattern.finditer(text):
+        end = m.end()
+        _append(text, start, end, spans)
+        start = end
+    _append(text, start, len(text), spans)
+    return tuple(spans)
+
+
+def _append(text: str, start: int, end: int, spans: list[Sentence]) -> None:
+    # Trim surrounding whitespace so that quotes never start or end with a space.
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append(Sentence(start, end))
+
+
+def split_sentences(text: str) -> tuple[Sentence, ...]:
+    """Sentences of a paragraph (semicolons end sentences too: meeting records chain requirements with them)."""
+    return _spans(text, _SENTENCE_END)
+
+
+def split_clauses(text: str, sentence: Sentence) -> tuple[Sentence, ...]:
+    """Clauses of one sentence (split at commas, enumeration commas and colons), offsets into `text`."""
+    inner = text[sentence.start : sentence.end]
+    return tuple(Sentence(sentence.start + s.start, sentence.start + s.end) for s in _spans(inner, _CLAUSE_END))

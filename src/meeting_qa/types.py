@@ -1,0 +1,121 @@
+"""Small frozen dataclasses that cross module boundaries (LangChain objects stay inside store/chain)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a paragraph as character offsets into the paragraph's display text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One of the source's own paragraphs (a speaker turn for transcripts), numbered from 1."""
+
+    number: int
+    text: str  # display text: original script and punctuation, annotation artifacts removed
+    sentences: tuple[Sentence, ...]
+    speaker: str | None = None
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A parsed meeting record, ready to index."""
+
+    meeting_id: str
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+    source: str = ""
+    date: str | None = None
+    content_hash: str = ""
+    warnings: tuple[str, ...] = ()
+    cleaned: tuple[str, ...] = ()  # human-readable notes on what cleaning removed or changed
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    """What the store knows about an ingested meeting (for `list`)."""
+
+    meeting_id: str
+    title: str
+    paragraphs: int
+    source: str = ""
+    date: str | None = None
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved paragraph."""
+
+    meeting_id: str
+    paragraph: int
+    text: str
+    score: float
+    title: str = ""
+    date: str | None = None
+    speaker: str | None = None
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Evidence for a claim: `quote == paragraph_text[start:end]`, always."""
+
+    meeting_id: str
+    paragraph: int
+    quote: str
+    start: int
+    end: int
+    score: float
+    speaker: str | None = None
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose `[n]` markers refer to `citations[n-1]`."""
+
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Passage, ...] = ()  # "possibly related" passages offered when abstaining
+    backend: str = "extractive"
+    notes: tuple[str, ...] = ()  # e.g. "LLM answer had no valid citation; showing the extractive answer"
+
+
+FileStatus = Literal["added", "updated", "unchanged", "failed"]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What ingest did with one file (a bulk JSON Lines file yields one report per document)."""
+
+    path: str
+    status: FileStatus
+    meeting_id: str | None = None
+    paragraphs: int = 0
+    warnings: tuple[str, ...] = ()
+    cleaned: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """Per-file results of one ingest call."""
+
+    files: tuple[FileReport, ...] = field(default_factory=tuple)
+
+    def count(self, status: FileStatus) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
