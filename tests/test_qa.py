@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from meeting_qa.errors import InputError
+from meeting_qa.qa import Engine
+from meeting_qa.types import Answer
+from tests.conftest import SAMPLE_ID
+
+
+def _check_contract(engine: Engine, answer: Answer) -> None:
+    paragraphs = {(p.meeting_id, p.paragraph.number): p.paragraph.text for p in engine.store.paragraphs()}
+    for c in answer.citations:
+        assert c.quote == paragraphs[(c.meeting_id, c.paragraph)][c.start : c.end]
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert sorted(set(markers)) == list(range(1, len(answer.citations) + 1))
+
+
+def test_search_returns_passages_of_the_contract(sample_engine: Engine) -> None:
+    passages = sample_engine.search("市委书记徐缨主持", k=3)
+    assert len(passages) == 3
+    assert passages[0].meeting_id == SAMPLE_ID and passages[0].paragraph == 1
+    assert passages[0].text.startswith("5月6日")  # original script, not folded
+    assert passages[0].score >= passages[1].score >= passages[2].score
+
+
+def test_ask_cites_sentences_whose_quotes_are_exact_slices(sample_engine: Engine) -> None:
+    answer = sample_engine.ask("谁主持了会议？")
+    assert not answer.abstained
+    assert answer.citations[0].paragraph == 1
+    assert "徐纓" in answer.citations[0].quote
+    assert "徐缨" in answer.text  # shown in the question's (simplified) script
+    _check_contract(sample_engine, answer)
+
+
+def test_a_traditional_question_gets_traditional_text(sample_engine: Engine) -> None:
+    answer = sample_engine.ask("會議通過了什麼方案？")
+    assert answer.citations and answer.citations[0].paragraph == 9
+    assert "經貿活動" in answer.text
+    _check_contract(sample_engine, answer)
+
+
+def test_an_empty_store_abstains_in_the_question_language(fake_engine: Engine) -> None:
+    answer = fake_engine.ask("谁主持了会议？")
+    assert answer.abstained and answer.citations == ()
+    assert "没有找到" in answer.text
+    assert "don't say" in fake_engine.ask("Who chaired the meeting?").text
+
+
+def test_meeting_filter_is_applied(sample_engine: Engine) -> None:
+    assert sample_engine.search("徐缨", meeting_ids=["no-such-meeting"]) == []
+    assert sample_engine.search("徐缨", meeting_ids=[SAMPLE_ID])[0].meeting_id == SAMPLE_ID
+
+
+@pytest.mark.parametrize("question", ["", "   ", "问" * 3000])
+def test_bad_questions_are_refused_with_a_clear_message(sample_engine: Engine, question: str) -> None:
+    with pytest.raises(InputError):
+        sample_engine.ask(question)
+
+
+def test_k_must_be_positive(sample_engine: Engine) -> None:
+    with pytest.raises(InputError, match="k must be at least 1"):
+        sample_engine.search("会议", k=0)
+
+
+def test_streaming_yields_text_then_the_final_answer(sample_engine: Engine) -> None:
+    events = list(sample_engine.ask_stream("谁主持了会议？"))
+    assert isinstance(events[-1], Answer)
+    assert all(isinstance(e, str) for e in events[:-1]) and events[:-1]

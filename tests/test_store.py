@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meeting_qa.config import Settings
+from meeting_qa.errors import ModelMismatchError
+from meeting_qa.qa import Engine
+from meeting_qa.store import make_client
+from tests.conftest import SAMPLE, SAMPLE_ID, FakeEmbeddings
+
+
+def test_ingesting_an_unchanged_file_changes_nothing(sample_engine: Engine) -> None:
+    before = sample_engine.list_meetings()
+    generation = sample_engine.store.generation()
+    report = sample_engine.ingest([SAMPLE])
+    assert [f.status for f in report.files] == ["unchanged"]
+    assert sample_engine.list_meetings() == before
+    assert sample_engine.store.generation() == generation
+
+
+def test_a_changed_file_replaces_exactly_its_own_entries(sample_engine: Engine, tmp_path: Path) -> None:
+    other = tmp_path / "other.txt"
+    other.write_text("第一段。\n第二段。\n", encoding="utf-8")
+    sample_engine.ingest([other])
+    edited = tmp_path / SAMPLE.name
+    text = SAMPLE.read_text(encoding="utf-8").splitlines()
+    text[9] = "會議還研究了新機場的預算。"
+    edited.write_text("\n".join(text), encoding="utf-8")
+    count_before = sample_engine.store._collection.count()
+
+    report = sample_engine.ingest([edited])
+
+    assert [f.status for f in report.files] == ["updated"]
+    assert sample_engine.store._collection.count() == count_before  # same number of entries: no stale, no duplicate
+    paragraphs = {(p.meeting_id, p.paragraph.number): p.paragraph.text for p in sample_engine.store.paragraphs()}
+    assert paragraphs[(SAMPLE_ID, 10)] == "會議還研究了新機場的預算。"
+    assert paragraphs[("other", 2)] == "第二段。"
+    assert len([k for k in paragraphs if k[0] == SAMPLE_ID]) == 11
+
+
+def test_delete_removes_a_meeting_and_reports_unknown_ones(sample_engine: Engine) -> None:
+    assert sample_engine.delete(SAMPLE_ID) is True
+    assert sample_engine.list_meetings() == []
+    assert sample_engine.store._collection.count() == 0
+    assert sample_engine.delete(SAMPLE_ID) is False
+
+
+def test_list_reports_title_date_and_paragraph_count(sample_engine: Engine) -> None:
+    [info] = sample_engine.list_meetings()
+    assert (info.meeting_id, info.date, info.paragraphs) == (SAMPLE_ID, "2022-05-06", 11)
+
+
+def test_a_store_built_with_another_model_is_refused_with_advice(tmp_path: Path) -> None:
+    settings = Settings(store_dir=tmp_path / "store", cache_dir=tmp_path / "cache")
+    Engine.build(settings, embeddings=FakeEmbeddings()).ingest([SAMPLE])
+
+    class Other(FakeEmbeddings):
+        @property
+        def label(self) -> str:
+            return "some-other-model"
+
+    engine = Engine.build(settings, embeddings=Other())
+    with pytest.raises(ModelMismatchError, match="re-ingest"):
+        engine.search("谁主持了会议？")
+
+
+def test_the_lexical_index_notices_writes_by_another_process(tmp_path: Path) -> None:
+    settings = Settings(store_dir=tmp_path / "store", cache_dir=tmp_path / "cache")
+    reader = Engine.build(settings, embeddings=FakeEmbeddings())
+    writer = Engine.build(settings, embeddings=FakeEmbeddings(), client=make_client(tmp_path / "store"))
+    writer.ingest([SAMPLE])
+    assert reader.search("徐纓主持", k=1)[0].paragraph == 1
+    writer.delete(SAMPLE_ID)
+    assert reader.search("徐纓主持", k=1) == []
+
+
+def test_the_lexical_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
+    settings = Settings(store_dir=tmp_path / "store", cache_dir=tmp_path / "cache")
+    engine = Engine.build(settings, embeddings=FakeEmbeddings())
+    engine.ingest([SAMPLE])
+    engine.search("徐纓", k=1)
+    assert list((tmp_path / "cache" / "lexical").glob("*.pkl"))
+    again = Engine.build(settings, embeddings=FakeEmbeddings())
+    assert again.lexical._load(again.store.generation()) is not None
