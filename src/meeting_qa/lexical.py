@@ -13,7 +13,7 @@ import pickle
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,14 +50,15 @@ class BM25:
         return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
 
     def scores(
-        self, query_tokens: Sequence[str], meeting_ids: Sequence[str] | None = None
+        self, query_terms: Mapping[str, float], meeting_ids: Sequence[str] | None = None
     ) -> dict[tuple[str, int], float]:
+        """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count)."""
         if not self.keys:
             return {}
         allowed = set(meeting_ids) if meeting_ids is not None else None
         avg = sum(self.lengths) / len(self.lengths) or 1.0
         out: dict[int, float] = {}
-        for term, qtf in Counter(query_tokens).items():
+        for term, qtf in query_terms.items():
             idf = self.idf(term)
             if idf <= 0:
                 continue

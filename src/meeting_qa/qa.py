@@ -61,7 +61,7 @@ class Engine:
             from meeting_qa.rerank import load_reranker
 
             reranker = load_reranker(settings.reranker)
-        searcher = HybridSearcher(store, embeddings, lexical, reranker=reranker)
+        searcher = HybridSearcher(store, embeddings, lexical, reranker=reranker, cache_dir=settings.cache_dir)
         answerer = ExtractiveAnswerer(
             idf=lambda term: lexical.index().idf(term),
             sentence_vectors=lambda keys: sentence_vectors(store, keys),

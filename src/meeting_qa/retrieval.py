@@ -1,14 +1,18 @@
 """The hybrid retriever: BM25 over folded jieba tokens + dense e5 over sentences and paragraphs.
 
-Each signal is calibrated to [0, 1] before fusion: BM25 relative to the best lexical match (damped when
-even the best match is weak), dense similarity relative to a floor under which e5 similarities carry no
-information. A paragraph's dense score is its best sentence, blended with the whole paragraph.
+Signals are computed once per question (`HybridSearcher.signals`) and fused separately (`fuse`), so the
+fusion can be tuned offline on the dev set. Each signal is calibrated to [0, 1] before fusion: BM25
+relative to the best lexical match (damped when even the best match is weak), dense similarity between a
+floor and a ceiling of e5 cosine. A paragraph's dense score blends its best sentence with the whole
+paragraph. English questions also get Chinese search terms from a dictionary (see text/crosslingual.py).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,11 +22,14 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from meeting_qa.embeddings import SentenceEmbeddings
-from meeting_qa.lexical import LexicalIndex
+from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.store import Store, StoredParagraph
-from meeting_qa.text.fold import fold
+from meeting_qa.text.crosslingual import lexicon
+from meeting_qa.text.fold import Language, detect_language, fold
 from meeting_qa.text.tokenize import tokenize
 from meeting_qa.types import Passage
+
+Key = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,20 @@ class FusionWeights:
 
 
 @dataclass
+class Signals:
+    """Everything measured about one question, before fusion."""
+
+    question: str
+    folded: str
+    language: Language
+    terms: dict[str, float]
+    vector: np.ndarray
+    bm25: dict[Key, float]
+    paragraph_sims: dict[Key, float]
+    sentence_sims: dict[Key, dict[int, float]]
+
+
+@dataclass
 class Candidate:
     """A paragraph with its evidence signals (the answerer reuses them)."""
 
@@ -50,7 +71,7 @@ class Candidate:
     sentence_sims: dict[int, float] = field(default_factory=dict)  # sentence start offset -> cosine
 
     @property
-    def key(self) -> tuple[str, int]:
+    def key(self) -> Key:
         return (self.stored.meeting_id, self.stored.paragraph.number)
 
     def passage(self) -> Passage:
@@ -67,8 +88,36 @@ class Candidate:
         )
 
 
+def query_terms(question: str, folded: str, language: Language, bm25: BM25, cache_dir: Path | None) -> dict[str, float]:
+    """Weighted search terms: the question's own tokens, plus Chinese translations for English questions."""
+    terms: dict[str, float] = dict(Counter(tokenize(folded, folded=True)))
+    if language != "en":
+        return terms
+    lx = lexicon(cache_dir)
+    if lx is None:
+        return terms
+    for weight, heads in lx.translate(question):
+        present: list[str] = []
+        for head in heads:
+            # A headword the index does not hold as one token may still match through its parts.
+            present.extend([head] if bm25.idf(head) > 0 else [t for t in tokenize(head, folded=True) if bm25.idf(t) > 0])
+        for term in dict.fromkeys(present):
+            terms[term] = terms.get(term, 0.0) + weight / len(set(present))
+    return terms
+
+
 def _calibrate_dense(sim: float, w: FusionWeights) -> float:
     return float(np.clip((sim - w.dense_floor) / (w.dense_ceiling - w.dense_floor), 0.0, 1.0))
+
+
+def _blend(paragraph: float | None, sentence: float | None, share: float) -> float:
+    if paragraph is None and sentence is None:
+        return 0.0
+    if paragraph is None:
+        return float(sentence or 0.0) - 0.02  # only a sentence matched: slightly less sure
+    if sentence is None:
+        return paragraph
+    return share * sentence + (1 - share) * paragraph
 
 
 class HybridSearcher:
@@ -82,82 +131,81 @@ class HybridSearcher:
         *,
         weights: FusionWeights | None = None,
         reranker: Any | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.lexical = lexical
         self.weights = weights or FusionWeights()
         self.reranker = reranker
+        self.cache_dir = cache_dir
 
-    def candidates(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Candidate]:
-        """The top `k` paragraphs for a question, best first, with their evidence signals."""
-        w = self.weights
+    def signals(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Signals:
+        """Lexical and dense evidence for a question; filters are applied inside the store query."""
         folded = fold(question)
-        tokens = tokenize(folded, folded=True)
-        bm25 = self.lexical.index().scores(tokens, meeting_ids)
+        language = detect_language(question)
+        bm25_index = self.lexical.index()
+        terms = query_terms(question, folded, language, bm25_index, self.cache_dir)
+        bm25 = bm25_index.scores(terms, meeting_ids)
         vector = self.embeddings.encode_query(folded)
-        hits = self.store.dense(vector, k=w.candidates, kinds=("paragraph", "sentence"), meeting_ids=meeting_ids)
-
-        para_sim: dict[tuple[str, int], float] = {}
-        sent_sims: dict[tuple[str, int], dict[int, float]] = {}
+        hits = self.store.dense(
+            vector, k=self.weights.candidates, kinds=("paragraph", "sentence"), meeting_ids=meeting_ids
+        )
+        para_sim: dict[Key, float] = {}
+        sent_sims: dict[Key, dict[int, float]] = {}
         for h in hits:
             key = (h.meeting_id, h.paragraph)
             if h.kind == "paragraph":
                 para_sim[key] = h.similarity
             else:
                 sent_sims.setdefault(key, {})[h.start] = h.similarity
+        return Signals(question, folded, language, terms, vector, bm25, para_sim, sent_sims)
 
-        keys = set(para_sim) | set(sent_sims)
-        if bm25:
-            keys |= {key for key, _ in sorted(bm25.items(), key=lambda kv: -kv[1])[: w.candidates]}
+    def fuse(self, sig: Signals, *, k: int, weights: FusionWeights | None = None) -> list[Candidate]:
+        """Calibrated, weighted fusion of the signals; the top `k` paragraphs, best first."""
+        w = weights or self.weights
+        keys = set(sig.paragraph_sims) | set(sig.sentence_sims)
+        if sig.bm25:
+            keys |= {key for key, _ in sorted(sig.bm25.items(), key=lambda kv: -kv[1])[: w.candidates]}
         if not keys:
             return []
         stored = self.store.get_paragraphs(keys)
-        best_lex = max(bm25.values(), default=0.0)
         # Damp lexical scores when even the best match is weak (a single common word matching).
-        lex_scale = max(best_lex, w.lexical_saturation)
-
+        lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
         out: list[Candidate] = []
         for key in keys:
             if key not in stored:
                 continue
             sp = stored[key]
-            sims = sent_sims.get(key, {})
-            p_sim = para_sim.get(key)
+            sims = sig.sentence_sims.get(key, {})
+            p_sim = sig.paragraph_sims.get(key)
             s_best = max(sims.values(), default=None)
             if len(sp.paragraph.sentences) <= 1:
                 s_best = p_sim if s_best is None else max(s_best, p_sim or 0.0)
-            raw = _blend(p_sim, s_best, w.sentence_share)
             cand = Candidate(stored=sp, sentence_sims=dict(sims))
-            cand.dense_raw = raw
-            cand.dense = _calibrate_dense(raw, w)
-            cand.lexical = bm25.get(key, 0.0) / lex_scale if lex_scale > 0 else 0.0
+            cand.dense_raw = _blend(p_sim, s_best, w.sentence_share)
+            cand.dense = _calibrate_dense(cand.dense_raw, w)
+            cand.lexical = sig.bm25.get(key, 0.0) / lex_scale
             cand.score = w.lexical * cand.lexical + w.dense * cand.dense
             out.append(cand)
         out.sort(key=lambda c: (-c.score, c.key))
         if self.reranker is not None and out:
-            out = self._rerank(question, out[: max(k * 3, 10)])
+            out = self._rerank(sig.question, out[: max(k * 3, 10)])
         return out[:k]
+
+    def candidates(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Candidate]:
+        """The top `k` paragraphs for a question, best first, with their evidence signals."""
+        return self.fuse(self.signals(question, meeting_ids=meeting_ids), k=k)
 
     def _rerank(self, question: str, cands: list[Candidate]) -> list[Candidate]:
         scores = self.reranker.predict([(question, c.stored.paragraph.text) for c in cands])  # type: ignore[union-attr]
         ranked = np.asarray(scores, dtype=np.float64)
-        # Keep the fused score as a tie-breaker and for abstention; the cross-encoder only reorders.
+        # The cross-encoder only reorders; the fused score stays for abstention and display.
         order = sorted(range(len(cands)), key=lambda i: (-ranked[i], -cands[i].score))
         return [cands[i] for i in order]
 
     def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
         return [c.passage() for c in self.candidates(question, k=k, meeting_ids=meeting_ids)]
-
-
-def _blend(paragraph: float | None, sentence: float | None, share: float) -> float:
-    if paragraph is None and sentence is None:
-        return 0.0
-    if paragraph is None:
-        return float(sentence or 0.0) - 0.02  # only a sentence matched: slightly less sure
-    if sentence is None:
-        return paragraph
-    return share * sentence + (1 - share) * paragraph
 
 
 class HybridRetriever(BaseRetriever):
@@ -170,20 +218,18 @@ class HybridRetriever(BaseRetriever):
     meeting_ids: list[str] | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        docs = []
-        for p in self.searcher.search(query, k=self.k, meeting_ids=self.meeting_ids):
-            docs.append(
-                Document(
-                    page_content=p.text,
-                    metadata={
-                        "meeting_id": p.meeting_id,
-                        "paragraph": p.paragraph,
-                        "score": p.score,
-                        "title": p.title,
-                        "date": p.date,
-                        "speaker": p.speaker,
-                        "timestamp": p.timestamp,
-                    },
-                )
+        return [
+            Document(
+                page_content=p.text,
+                metadata={
+                    "meeting_id": p.meeting_id,
+                    "paragraph": p.paragraph,
+                    "score": p.score,
+                    "title": p.title,
+                    "date": p.date,
+                    "speaker": p.speaker,
+                    "timestamp": p.timestamp,
+                },
             )
-        return docs
+            for p in self.searcher.search(query, k=self.k, meeting_ids=self.meeting_ids)
+        ]
