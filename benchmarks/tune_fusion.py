@@ -1,6 +1,6 @@
 """Grid-search the fusion weights on the dev set (signals computed once per question).
 
-    .venv/bin/python benchmarks/tune_fusion.py [--cmrc]
+.venv/bin/python benchmarks/tune_fusion.py [--cmrc]
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import itertools
 from dataclasses import replace
 
 from common import SAMPLE_ID, SEED_DEV, engine
-
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.eval import load_gold
 from meeting_qa.retrieval import FusionWeights
@@ -34,7 +33,14 @@ def main() -> None:
         for item, sig in signals:
             cands = eng.searcher.fuse(sig, k=3, weights=w)
             gold = {p for _, p in item.gold}
-            rank = next((r for r, c in enumerate(cands, 1) if c.stored.meeting_id == SAMPLE_ID and c.stored.paragraph.number in gold), 99)
+            rank = next(
+                (
+                    r
+                    for r, c in enumerate(cands, 1)
+                    if c.stored.meeting_id == SAMPLE_ID and c.stored.paragraph.number in gold
+                ),
+                99,
+            )
             per_lang.setdefault(item.lang, []).append(rank)
         h1 = {lang: sum(r == 1 for r in ranks) / len(ranks) for lang, ranks in per_lang.items()}
         h3 = {lang: sum(r <= 3 for r in ranks) / len(ranks) for lang, ranks in per_lang.items()}

@@ -104,7 +104,9 @@ def test_editing_one_paragraph_of_a_copy_replaces_that_meeting(cli_env: dict[str
         (["search", "x", "-k", "0"], "k must be at least 1"),
     ],
 )
-def test_bad_input_exits_2_with_a_message_naming_the_value(cli_env: dict[str, str], args: list[str], needle: str) -> None:
+def test_bad_input_exits_2_with_a_message_naming_the_value(
+    cli_env: dict[str, str], args: list[str], needle: str
+) -> None:
     result = run(args, cli_env)
     assert result.returncode == 2
     assert needle in result.stderr

@@ -55,7 +55,9 @@ def test_speaker_turns_become_paragraphs_of_a_transcript(tmp_path: Path) -> None
 
 def test_webvtt_cues_with_voices_are_speaker_turns(tmp_path: Path) -> None:
     f = tmp_path / "m.vtt"
-    f.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v 王五>预算通过了。\n\n00:00:04.000 --> 00:00:05.000\n<v 赵六>好的。\n")
+    f.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v 王五>预算通过了。\n\n00:00:04.000 --> 00:00:05.000\n<v 赵六>好的。\n"
+    )
     m = _one(f)
     assert [(p.speaker, p.text, p.timestamp) for p in m.paragraphs] == [
         ("王五", "预算通过了。", "00:00:01"),
@@ -115,7 +117,7 @@ def test_folders_are_walked_recursively_skipping_hidden_and_unsupported_files(tm
     for p in ["a.txt", "sub/b.md", ".hidden/c.txt", "d.pdf"]:
         (tmp_path / p).write_text("x。", encoding="utf-8")
     assert [f.relative_to(tmp_path).as_posix() for f in find_files([tmp_path])] == ["a.txt", "sub/b.md"]
-    with pytest.raises(LoaderError, match="nope.txt: no such file"):
+    with pytest.raises(LoaderError, match=r"nope\.txt: no such file"):
         find_files([tmp_path / "nope.txt"])
 
 

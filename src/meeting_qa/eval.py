@@ -73,7 +73,9 @@ def load_gold(path: Path, *, meeting_id: str | None = None) -> list[GoldItem]:
             keys = ()
         answerable = bool(obj.get("answerable", True))
         lang = obj.get("lang") or detect_language(question)
-        items.append(GoldItem(str(obj.get("id") or obj.get("qid") or lineno), question, lang, tuple(gold), keys, answerable))
+        items.append(
+            GoldItem(str(obj.get("id") or obj.get("qid") or lineno), question, lang, tuple(gold), keys, answerable)
+        )
     if not items:
         raise InputError(f"{path}: no questions in the gold file", path=str(path))
     return items
@@ -87,7 +89,7 @@ def _pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def evaluate(engine: Engine, items: list[GoldItem], *, answers: bool = True) -> dict[str, Any]:
@@ -200,5 +202,3 @@ def format_report(report: dict[str, Any]) -> str:
     if uncovered:
         lines.append("keys missing: " + ", ".join(uncovered))
     return "\n".join(lines)
-
-

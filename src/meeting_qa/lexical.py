@@ -20,7 +20,7 @@ from pathlib import Path
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
 
-FORMAT = 2  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 3  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass
@@ -28,17 +28,19 @@ class BM25:
     """Okapi BM25 with postings lists; documents are keyed by (meeting_id, paragraph)."""
 
     keys: list[tuple[str, int]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # folded paragraph texts, for substring document frequency
     postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     lengths: list[int] = field(default_factory=list)
     k1: float = 1.2
     b: float = 0.75
 
     @classmethod
-    def build(cls, docs: Iterable[tuple[tuple[str, int], list[str]]]) -> BM25:
+    def build(cls, docs: Iterable[tuple[tuple[str, int], str, list[str]]]) -> BM25:
         index = cls()
-        for key, tokens in docs:
+        for key, text, tokens in docs:
             doc = len(index.keys)
             index.keys.append(key)
+            index.texts.append(text)
             index.lengths.append(len(tokens))
             for term, tf in Counter(tokens).items():
                 index.postings.setdefault(term, []).append((doc, tf))
@@ -48,6 +50,13 @@ class BM25:
         n = len(self.keys)
         df = len(self.postings.get(term, ()))
         return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+
+    def substring_idf(self, term: str) -> float:
+        """IDF by substring occurrence: robust to jieba cutting the question and the records differently.
+        A term found nowhere gets the highest IDF: a question about it is a question the records don't cover."""
+        n = len(self.texts)
+        df = sum(1 for t in self.texts if term in t)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def scores(
         self, query_terms: Mapping[str, float], meeting_ids: Sequence[str] | None = None
@@ -111,7 +120,9 @@ class LexicalIndex:
 
     def _build(self, generation: str) -> BM25:
         paragraphs: list[StoredParagraph] = self.store.paragraphs()
-        bm25 = BM25.build(((p.meeting_id, p.paragraph.number), tokenize(p.folded, folded=True)) for p in paragraphs)
+        bm25 = BM25.build(
+            ((p.meeting_id, p.paragraph.number), p.folded, tokenize(p.folded, folded=True)) for p in paragraphs
+        )
         path = self._cache_file(generation)
         if path is not None:
             try:

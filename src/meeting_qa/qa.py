@@ -20,7 +20,6 @@ from meeting_qa.lexical import LexicalIndex
 from meeting_qa.loaders import find_files, load_path
 from meeting_qa.retrieval import Candidate, HybridSearcher
 from meeting_qa.store import Store, make_client, sentence_vectors
-from meeting_qa.text.fold import detect_language, fold
 from meeting_qa.types import Answer, FileReport, IngestReport, Meeting, MeetingInfo, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -62,10 +61,7 @@ class Engine:
 
             reranker = load_reranker(settings.reranker)
         searcher = HybridSearcher(store, embeddings, lexical, reranker=reranker, cache_dir=settings.cache_dir)
-        answerer = ExtractiveAnswerer(
-            idf=lambda term: lexical.index().idf(term),
-            sentence_vectors=lambda keys: sentence_vectors(store, keys),
-        )
+        answerer = ExtractiveAnswerer(sentence_vectors=lambda keys: sentence_vectors(store, keys))
         if chat_model is None and settings.llm != "extractive":
             from meeting_qa.answer.llm import make_chat_model
 
@@ -128,10 +124,11 @@ class Engine:
     def ask_stream(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Yields text chunks as they are produced, then the final verified `Answer` (always last)."""
         question = _check_question(question)
-        language = detect_language(question)
-        cands = self.candidates(question, k=5, meeting_ids=meeting_ids)
-        query_vector = self.embeddings.encode_query(fold(question))
-        extractive = self.answerer.answer(question, language, query_vector, cands)
+        self.store.check_model()
+        sig = self.searcher.signals(question, meeting_ids=_check_ids(meeting_ids))
+        cands = self.searcher.fuse(sig, k=5)
+        language = sig.language
+        extractive = self.answerer.answer(sig, cands)
         if self.chat_model is None:
             yield extractive.text
             yield extractive

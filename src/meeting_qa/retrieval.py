@@ -26,7 +26,7 @@ from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.crosslingual import lexicon
 from meeting_qa.text.fold import Language, detect_language, fold
-from meeting_qa.text.tokenize import tokenize
+from meeting_qa.text.tokenize import TYPE_WORD_WEIGHT, TYPE_WORDS, tokenize, words_with_parts
 from meeting_qa.types import Passage
 
 Key = tuple[str, int]
@@ -45,6 +45,43 @@ class FusionWeights:
     candidates: int = 40
 
 
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question asks about: alternative spellings (jieba sub-words, translations) and a weight.
+
+    Coverage of concepts by a paragraph or sentence tells how much of the question the text addresses;
+    a concept absent from every record weighs the most, which is what makes abstention work."""
+
+    alternatives: tuple[str, ...]
+    weight: float
+    absent: bool = False  # found in no record at all
+    core: bool = True  # names a topic (not an answer-type word like 原则/要求, not a loose translation)
+
+    def covered_by(self, text: TextView) -> bool:
+        return any(text.mentions(a) for a in self.alternatives)
+
+
+class TextView:
+    """A folded text with its search tokens. Two-character terms must be whole tokens (本地产业 does not
+    mention 地产); longer terms may also match as substrings (the question and the record may be cut apart
+    differently by jieba)."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+        self.tokens = set(tokenize(folded, folded=True))
+
+    def mentions(self, term: str) -> bool:
+        return term in self.tokens or (len(term) >= 3 and term in self.folded)
+
+
+def coverage(concepts: Sequence[Concept], text: TextView) -> float:
+    """Weighted share of the question's concepts that a text mentions."""
+    total = sum(c.weight for c in concepts)
+    if total <= 0:
+        return 0.0
+    return sum(c.weight for c in concepts if c.covered_by(text)) / total
+
+
 @dataclass
 class Signals:
     """Everything measured about one question, before fusion."""
@@ -53,6 +90,7 @@ class Signals:
     folded: str
     language: Language
     terms: dict[str, float]
+    concepts: list[Concept]
     vector: np.ndarray
     bm25: dict[Key, float]
     paragraph_sims: dict[Key, float]
@@ -100,10 +138,48 @@ def query_terms(question: str, folded: str, language: Language, bm25: BM25, cach
         present: list[str] = []
         for head in heads:
             # A headword the index does not hold as one token may still match through its parts.
-            present.extend([head] if bm25.idf(head) > 0 else [t for t in tokenize(head, folded=True) if bm25.idf(t) > 0])
+            present.extend(
+                [head] if bm25.idf(head) > 0 else [t for t in tokenize(head, folded=True) if bm25.idf(t) > 0]
+            )
         for term in dict.fromkeys(present):
             terms[term] = terms.get(term, 0.0) + weight / len(set(present))
     return terms
+
+
+ENGLISH_ABSENT_SCALE = 0.5
+
+
+def question_concepts(
+    question: str, folded: str, language: Language, bm25: BM25, cache_dir: Path | None
+) -> list[Concept]:
+    """The question's concepts, weighted by how rare they are in the records (absent = rarest)."""
+    concepts: list[Concept] = []
+
+    def add(alternatives: Sequence[str], scale: float = 1.0, absent_scale: float = 1.0, core: bool = True) -> None:
+        alts = tuple(dict.fromkeys(a for a in alternatives if a))
+        if not alts or any(c.alternatives == alts for c in concepts):
+            return
+        idfs = [bm25.idf(a) if len(a) < 3 else bm25.substring_idf(a) for a in alts]
+        ceiling = bm25.substring_idf("\x00")  # the IDF of a term found nowhere
+        idfs = [i if i > 0 else ceiling for i in idfs]
+        present = [i for i in idfs if i < ceiling]
+        weight = scale * (max(present) if present else absent_scale * ceiling)
+        # Only words of two or more characters name a topic; a stray single character proves nothing.
+        concepts.append(Concept(alts, weight, absent=not present, core=core and scale == 1.0 and len(alts[0]) >= 2))
+
+    if language == "en":
+        for word in tokenize(folded, folded=True):
+            # English words that the records themselves contain (RCEP, names of programmes) count as is.
+            if word.isascii() and bm25.substring_idf(word) < bm25.substring_idf("\x00"):
+                add([word])
+        lx = lexicon(cache_dir)
+        for _, heads in lx.translate(question) if lx else []:
+            # A dictionary translation absent from the records may just be the wrong sense of the word.
+            add(heads, absent_scale=ENGLISH_ABSENT_SCALE, core=False)
+        return concepts
+    for word, parts in words_with_parts(folded):
+        add([word, *parts], TYPE_WORD_WEIGHT if word in TYPE_WORDS else 1.0)
+    return concepts
 
 
 def _calibrate_dense(sim: float, w: FusionWeights) -> float:
@@ -146,6 +222,7 @@ class HybridSearcher:
         language = detect_language(question)
         bm25_index = self.lexical.index()
         terms = query_terms(question, folded, language, bm25_index, self.cache_dir)
+        concepts = question_concepts(question, folded, language, bm25_index, self.cache_dir)
         bm25 = bm25_index.scores(terms, meeting_ids)
         vector = self.embeddings.encode_query(folded)
         hits = self.store.dense(
@@ -159,7 +236,7 @@ class HybridSearcher:
                 para_sim[key] = h.similarity
             else:
                 sent_sims.setdefault(key, {})[h.start] = h.similarity
-        return Signals(question, folded, language, terms, vector, bm25, para_sim, sent_sims)
+        return Signals(question, folded, language, terms, concepts, vector, bm25, para_sim, sent_sims)
 
     def fuse(self, sig: Signals, *, k: int, weights: FusionWeights | None = None) -> list[Candidate]:
         """Calibrated, weighted fusion of the signals; the top `k` paragraphs, best first."""

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from meeting_qa.errors import ModelMismatchError, StoreError
 from meeting_qa.text.fold import fold
 from meeting_qa.types import Meeting, MeetingInfo, Paragraph, Sentence
@@ -277,7 +279,12 @@ class Store:
         return out
 
     def dense(
-        self, vector: Sequence[float], *, k: int, kinds: Sequence[str], meeting_ids: Sequence[str] | None = None
+        self,
+        vector: Sequence[float] | np.ndarray,
+        *,
+        k: int,
+        kinds: Sequence[str],
+        meeting_ids: Sequence[str] | None = None,
     ) -> list[Hit]:
         """Nearest paragraphs/sentences by cosine similarity, filtered inside the store query."""
         where: dict[str, Any] = {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}

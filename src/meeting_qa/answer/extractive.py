@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from meeting_qa.answer import messages
-from meeting_qa.retrieval import Candidate
-from meeting_qa.text.fold import Language, fold, to_script
+from meeting_qa.retrieval import Candidate, Signals, TextView, coverage
+from meeting_qa.text.fold import fold, to_script
 from meeting_qa.text.segment import split_clauses
-from meeting_qa.text.tokenize import tokenize
 from meeting_qa.types import Answer, Citation, Sentence
 
 # Question kinds and the cues that make a sentence a likely answer to them (folded, simplified).
@@ -28,15 +27,31 @@ _KIND_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "when": (
         re.compile(r"什么时候|何时|哪天|哪一天|日期|时间|几月|几号|\bwhen\b|\bdate\b|what day"),
-        re.compile(r"\d{1,2}月\d{1,2}日|\d{4}年|\d{4}-\d{2}-\d{2}|上午|下午|今年|明年"),
+        re.compile(r"\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{4}-\d{2}-\d{2}|\d{1,2}[:：]\d{2}"),
     ),
     "decision": (
         re.compile(r"通过|决定|批准|审议|方案|决议|decid|approv|adopt|pass"),
         re.compile(r"通过|决定|批准|审议|决议|同意"),
     ),
+    "requirement": (
+        re.compile(
+            r"要求|怎么做|怎样|如何|需要|措施|举措|做法|部署|\bshould\b|\brequire|\bmust\b|\bhow (?:to|should|do|does|can|will)\b"
+        ),
+        re.compile(r"^(?:要|必须|务必|坚持|确保)|,要|,必须|各地各部门要"),
+    ),
+    "principle": (
+        re.compile(r"原则|方针|理念|\bprinciple|\bguideline"),
+        re.compile(r"坚持|方针|原则|至上"),
+    ),
+    "quantity": (
+        re.compile(r"多少|几个|几位|几项|几次|数量|数字|\bhow many\b|\bhow much\b|\bnumber of\b|\bamount\b"),
+        re.compile(
+            r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万亿两]+)\s*(?:%|％|个|位|项|次|例|人|名|家|元|亿|万|倍|所|条|座|批|户|吨|公里)"
+        ),
+    ),
     "source": (
-        re.compile(r"媒体|来源|报道|发布|source|report|publish"),
-        re.compile(r"来源|报|集团|新闻"),
+        re.compile(r"媒体|来源|出处|哪家报|报道由|发布的|\bsource\b|newspaper|\bpublish|\bmedia\b|\boutlet\b"),
+        re.compile(r"来源|出处|报业|日报|晚报|新闻|通讯社|集团"),
     ),
 }
 
@@ -46,19 +61,27 @@ class AnswerTuning:
     """Calibrated on ../shared/eval/seed_dev.jsonl (see BENCHMARKS.md)."""
 
     abstain_below: float = 0.30  # evidence strength under which we abstain
+    coverage_share: float = 0.8  # strength = share * concept coverage + (1 - share) * calibrated dense
+    absent_topic_factor: float = 0.5
     max_sentences: int = 3
     keep_ratio: float = 0.82  # other sentences kept when they score this close to the best
     long_sentence: int = 110  # sentences longer than this are trimmed to their best clauses
     clause_window: int = 90
+    dense_floor: float = 0.75
+    dense_span: float = 0.15
 
 
 @dataclass
-class _Scored:
+class Scored:
     cand: Candidate
     span: Sentence
     score: float
-    lexical: float
+    coverage: float
     dense: float
+
+
+_ANSWER_TYPES = frozenset({"who", "when", "quantity", "source"})
+_LIST_KINDS = frozenset({"requirement"})
 
 
 def question_kinds(folded_question: str) -> set[str]:
@@ -70,60 +93,90 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        idf: Callable[[str], float],
         sentence_vectors: Callable[[Sequence[tuple[str, int]]], dict[tuple[str, int, int], list[float]]],
         tuning: AnswerTuning | None = None,
     ) -> None:
-        self.idf = idf
         self.sentence_vectors = sentence_vectors
         self.tuning = tuning or AnswerTuning()
 
     # -- evidence ---------------------------------------------------------------------------------
 
-    def score_sentences(self, question: str, query_vector: np.ndarray, cands: Sequence[Candidate]) -> list[_Scored]:
-        folded_q = fold(question)
-        q_tokens = set(tokenize(folded_q, folded=True))
-        weights = {t: self.idf(t) for t in q_tokens}
-        total = sum(weights.values()) or 1.0
-        kinds = question_kinds(folded_q)
+    def _dense(self, sim: float) -> float:
+        return float(np.clip((sim - self.tuning.dense_floor) / self.tuning.dense_span, 0.0, 1.0))
+
+    def score_sentences(self, sig: Signals, cands: Sequence[Candidate]) -> list[Scored]:
+        """Every sentence of the candidate paragraphs, scored by concept coverage, similarity and question kind."""
+        kinds = question_kinds(sig.folded)
         vectors = self.sentence_vectors([c.key for c in cands])
         top_score = max((c.score for c in cands), default=0.0) or 1.0
-        scored: list[_Scored] = []
+        share = self.tuning.coverage_share
+        scored: list[Scored] = []
         for cand in cands:
             p = cand.stored.paragraph
             prior = cand.score / top_score
             for s in p.sentences:
                 text = fold(p.text[s.start : s.end])
-                s_tokens = set(tokenize(text, folded=True))
-                lexical = sum(w for t, w in weights.items() if t in s_tokens) / total
+                cov = coverage(sig.concepts, TextView(text))
                 vec = vectors.get((cand.stored.meeting_id, p.number, s.start))
-                sim = float(np.dot(query_vector, np.asarray(vec))) if vec is not None else cand.dense_raw
-                dense = float(np.clip((sim - 0.75) / 0.15, 0.0, 1.0))
+                sim = float(np.dot(sig.vector, np.asarray(vec))) if vec is not None else cand.dense_raw
+                dense = self._dense(sim)
                 bonus = sum(0.25 for k in kinds if _KIND_PATTERNS[k][1].search(text))
-                score = (0.45 * lexical + 0.35 * dense + bonus) * (0.5 + 0.5 * prior)
-                scored.append(_Scored(cand, s, score, lexical, dense))
+                score = (share * cov + (1 - share) * dense + bonus) * (0.5 + 0.5 * prior)
+                scored.append(Scored(cand, s, score, cov, dense))
         scored.sort(key=lambda x: -x.score)
         return scored
 
+    def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
+        """How well the best paragraph addresses the question (0..1): concept coverage and similarity."""
+        if not cands:
+            return 0.0
+        share = self.tuning.coverage_share
+        # Questions that expect a type of answer (a person, a date, a number, a source): evidence without
+        # anything of that type does not answer them, evidence with it half does.
+        kinds = question_kinds(sig.folded) & _ANSWER_TYPES
+
+        def paragraph_strength(c: Candidate) -> float:
+            cov = coverage(sig.concepts, TextView(c.stored.folded))
+            if kinds:
+                typed = any(_KIND_PATTERNS[k][1].search(c.stored.folded) for k in kinds)
+                cov = 0.5 + 0.5 * cov if typed else 0.5 * cov
+            return share * cov + (1 - share) * self._dense(c.dense_raw)
+
+        strength = max(paragraph_strength(c) for c in cands[:3])
+        # A topic word found in no record at all (房地产, 人事任免) means the records do not cover the question.
+        if any(c.absent and c.core for c in sig.concepts):
+            strength *= self.tuning.absent_topic_factor
+        return strength
+
     # -- composition ------------------------------------------------------------------------------
 
-    def answer(self, question: str, language: Language, query_vector: np.ndarray, cands: Sequence[Candidate]) -> Answer:
+    def answer(self, sig: Signals, cands: Sequence[Candidate]) -> Answer:
         t = self.tuning
-        top = cands[0] if cands else None
-        scored = self.score_sentences(question, query_vector, cands[:3]) if cands else []
-        strength = self.strength(top, scored[0] if scored else None)
-        if top is None or not scored or strength < t.abstain_below:
+        language = sig.language
+        strength = self.strength(sig, cands)
+        if not cands or strength < t.abstain_below:
             related = [c.passage() for c in cands[:3]]
             return Answer(messages.not_found(language, related), True, (), tuple(related))
-
+        scored = self.score_sentences(sig, cands[:3])
         best = scored[0].score
         chosen = [scored[0]]
+        # "What is required / how" questions are answered by lists of requirements: keep more of them.
+        wants_list = bool(question_kinds(sig.folded) & _LIST_KINDS)
+        limit = t.max_sentences + (1 if wants_list else 0)
+        keep = t.keep_ratio - (0.1 if wants_list else 0.0)
+        requirement_cue = _KIND_PATTERNS["requirement"][1]
         for s in scored[1:]:
-            if len(chosen) >= t.max_sentences:
+            if len(chosen) >= limit:
                 break
-            if (s.score >= t.keep_ratio * best and s.cand.key == chosen[0].cand.key) or s.score >= 0.95 * best:
+            same_paragraph = s.cand.key == chosen[0].cand.key
+            text = s.cand.stored.paragraph.text[s.span.start : s.span.end]
+            # A list question takes the other requirements of the best paragraph ("要…" sentences).
+            listed = wants_list and same_paragraph and bool(requirement_cue.search(fold(text)))
+            # Evidence from a second paragraph only when it is about as strong as the best sentence.
+            close = s.score >= 0.97 * best and s.cand.score >= 0.9 * chosen[0].cand.score
+            if listed or (same_paragraph and s.score >= keep * best) or close:
                 chosen.append(s)
-        spans = self._merge([(c.cand, self._trim(question, c)) for c in chosen])
+        spans = self._merge([(c.cand, self._trim(sig, c)) for c in chosen])
         citations: list[Citation] = []
         parts: list[str] = []
         for cand, span, score in spans:
@@ -148,13 +201,7 @@ class ExtractiveAnswerer:
         body = ("「" + "」 「".join(parts) + "」") if language == "en" else "".join(parts)
         return Answer(messages.lead(language) + body, False, tuple(citations))
 
-    def strength(self, top: Candidate | None, best: _Scored | None) -> float:
-        """How strongly the best evidence supports answering (0..1+)."""
-        if top is None or best is None:
-            return 0.0
-        return 0.5 * top.score + 0.5 * (0.6 * best.lexical + 0.4 * best.dense)
-
-    def _trim(self, question: str, s: _Scored) -> Sentence:
+    def _trim(self, sig: Signals, s: Scored) -> Sentence:
         """Long sentences are cut to the clause window that best matches the question."""
         p = s.cand.stored.paragraph
         if s.span.end - s.span.start <= self.tuning.long_sentence:
@@ -162,12 +209,10 @@ class ExtractiveAnswerer:
         clauses = split_clauses(p.text, s.span)
         if len(clauses) <= 1:
             return s.span
-        q_tokens = set(tokenize(question))
-        weights = {t: self.idf(t) for t in q_tokens}
 
         def clause_score(c: Sentence) -> float:
-            toks = set(tokenize(p.text[c.start : c.end]))
-            return sum(w for t, w in weights.items() if t in toks)
+            view = TextView(fold(p.text[c.start : c.end]))
+            return sum(k.weight for k in sig.concepts if k.covered_by(view))
 
         scores = [clause_score(c) for c in clauses]
         best_i = int(np.argmax(scores)) if max(scores) > 0 else 0
