@@ -597,3 +597,24 @@ def _double_array(keys: list[tuple[bytes, int]]) -> list[int]:
             units[child_pos] = byte
             stack.append((node[byte], child_pos))
     return units
+
+
+def main() -> int:
+    """`python -m meeting_qa.modelprep`: prepare the default model (the Makefile's set-up step)."""
+    import sys
+
+    from meeting_qa.config import Settings
+
+    cache = Settings.from_env().cache_dir
+    started = time.perf_counter()
+    try:
+        folder = ensure_default_model(cache, log=lambda msg: print(msg, file=sys.stderr))
+    except ModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"default embedding model ready in {folder} ({time.perf_counter() - started:.1f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
