@@ -36,9 +36,9 @@ model: $(STAMPS)/model
 
 # Debian's chromium for the browser test (tool-downloaded browsers are not available here).
 browser-deps:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian chromium for the browser test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
+	  echo "installing Debian chromium and CJK fonts for the browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || { echo "could not install chromium (need root and apt); the browser test will be skipped"; }; }
 
 demo: $(STAMPS)/model
@@ -70,6 +70,7 @@ test-llm: $(STAMPS)/model $(STAMPS)/llm
 bench: $(STAMPS)/model
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/web_concurrency.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

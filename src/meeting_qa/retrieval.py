@@ -134,7 +134,8 @@ def query_terms(question: str, folded: str, language: Language, bm25: BM25, cach
     lx = lexicon(cache_dir)
     if lx is None:
         return terms
-    for weight, heads in lx.translate(question):
+    for tr in lx.translate(question):
+        weight, heads = tr.weight, tr.heads
         present: list[str] = []
         for head in heads:
             # A headword the index does not hold as one token may still match through its parts.
@@ -173,9 +174,15 @@ def question_concepts(
             if word.isascii() and bm25.substring_idf(word) < bm25.substring_idf("\x00"):
                 add([word])
         lx = lexicon(cache_dir)
-        for _, heads in lx.translate(question) if lx else []:
-            # A dictionary translation absent from the records may just be the wrong sense of the word.
-            add(heads, absent_scale=ENGLISH_ABSENT_SCALE, core=False)
+        for tr in lx.translate(question) if lx else []:
+            # A dictionary translation absent from the records may just be the wrong sense of the word;
+            # a glossary translation is trusted like a Chinese word.
+            add(
+                tr.heads,
+                scale=min(1.0, tr.weight),
+                absent_scale=1.0 if tr.curated else ENGLISH_ABSENT_SCALE,
+                core=tr.curated,
+            )
         return concepts
     for word, parts in words_with_parts(folded):
         add([word, *parts], TYPE_WORD_WEIGHT if word in TYPE_WORDS else 1.0)

@@ -13,6 +13,7 @@ import importlib.util
 import pickle
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
@@ -39,6 +40,22 @@ def _lemmas(word: str) -> list[str]:
     if word in irregular:
         forms.append(irregular[word])
     return forms
+
+
+# English verbs that frame a question ("what did they decide about X") rather than name its topic.
+FRAMING = frozenset(
+    "decide decision approve adopt pass say mention discuss talk require requirement ask aim expect "
+    "emphasize stress point note propose agree conclude".split()
+)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """Alternative Chinese terms for one English word or phrase of a question."""
+
+    weight: float
+    heads: list[str]
+    curated: bool  # from the meeting glossary (trusted), not a dictionary sense that may be the wrong one
 
 
 def load_glossary() -> dict[str, list[str]]:
@@ -83,37 +100,41 @@ class Lexicon:
                                 heads.append(simplified)
         return cls(exact)
 
-    def translate(self, question: str) -> list[tuple[float, list[str]]]:
+    def translate(self, question: str) -> list[Translation]:
         """Groups of alternative Chinese terms for an English question, one group per English word or phrase,
         weighted by the number of English words it covers (the caller shares a weight among the terms of a
-        group that actually occur in the records)."""
+        group that actually occur in the records). Framing verbs ("decide", "say") weigh less: they tell
+        what kind of statement is wanted, not what it is about."""
         words = _WORDS.findall(question.lower())
         content = [w for w in words if w not in _STOP or w in self.glossary]
-        groups: list[tuple[float, list[str]]] = []
+        groups: list[Translation] = []
         used: set[int] = set()
         # Longest phrases first: "new energy" and "business environment" beat their single words.
         for n in (3, 2, 1):
             for i in range(len(content) - n + 1):
                 if any(j in used for j in range(i, i + n)):
                     continue
-                heads = self._lookup(content[i : i + n])
-                if heads:
+                found = self._lookup(content[i : i + n])
+                if found:
+                    heads, curated = found
                     used.update(range(i, i + n))
-                    groups.append((float(n), heads))
+                    framing = n == 1 and any(f in FRAMING for f in _lemmas(content[i]))
+                    groups.append(Translation(float(n) * (0.25 if framing else 1.0), heads, curated and not framing))
         return groups
 
-    def _lookup(self, words: list[str]) -> list[str]:
+    def _lookup(self, words: list[str]) -> tuple[list[str], bool] | None:
+        """Chinese headwords for an English word or phrase, and whether they come from the curated glossary."""
         *head, last = words
         for form in _lemmas(last):
             phrase = " ".join([*head, form])
             # The meeting glossary first: CC-CEDICT's everyday senses ("chair" → 椅子) would drown it.
             if phrase in self.glossary:
-                return self.glossary[phrase]
+                return self.glossary[phrase], True
         for form in _lemmas(last):
             phrase = " ".join([*head, form])
             if phrase in self.exact:
-                return self.exact[phrase]
-        return []
+                return self.exact[phrase], False
+        return None
 
 
 _lexicon: Lexicon | None = None
