@@ -84,3 +84,20 @@ def test_the_lexical_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
     assert list((tmp_path / "cache" / "lexical").glob("*.pkl"))
     again = Engine.build(settings, embeddings=FakeEmbeddings())
     assert again.lexical._load(again.store.generation()) is not None
+
+
+def test_two_files_with_one_name_do_not_overwrite_each_other(fake_engine: Engine, tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "minutes.txt").write_text(f"{folder}会议。", encoding="utf-8")
+    report = fake_engine.ingest([tmp_path])
+    assert [f.status for f in report.files] == ["failed", "added"]
+    assert "also used by" in (report.files[0].error or "") and "rename" in (report.files[0].error or "")
+
+
+def test_ingest_reports_progress_per_meeting(fake_engine: Engine, tmp_path: Path) -> None:
+    for i in range(3):
+        (tmp_path / f"m{i}.txt").write_text("第一段。\n第二段。", encoding="utf-8")
+    seen: list[tuple[int, int]] = []
+    fake_engine.ingest([tmp_path], progress=lambda source, done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

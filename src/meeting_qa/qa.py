@@ -81,26 +81,36 @@ class Engine:
                     reports.append(FileReport(path=item.path or str(path), status="failed", error=str(item)))
                 else:
                     meetings.append(item)
-        for done, meeting in enumerate(meetings, 1):
-            try:
-                status = self.store.upsert_meeting(meeting)
-            except InputError as e:
-                reports.append(
-                    FileReport(path=meeting.source, status="failed", meeting_id=meeting.meeting_id, error=str(e))
-                )
-            else:
+        # Two files with the same name in different folders would overwrite each other's meeting.
+        seen: dict[str, str] = {}
+        unique: list[Meeting] = []
+        for meeting in meetings:
+            if meeting.meeting_id in seen:
                 reports.append(
                     FileReport(
                         path=meeting.source,
-                        status=status,  # type: ignore[arg-type]
+                        status="failed",
                         meeting_id=meeting.meeting_id,
-                        paragraphs=len(meeting.paragraphs),
-                        warnings=meeting.warnings,
-                        cleaned=meeting.cleaned,
+                        error=f"{meeting.source}: meeting id {meeting.meeting_id!r} is also used by "
+                        f"{seen[meeting.meeting_id]}; rename one of the files",
                     )
                 )
+            else:
+                seen[meeting.meeting_id] = meeting.source
+                unique.append(meeting)
+        for done, (meeting, status) in enumerate(self.store.upsert_meetings(unique), 1):
+            reports.append(
+                FileReport(
+                    path=meeting.source,
+                    status=status,  # type: ignore[arg-type]
+                    meeting_id=meeting.meeting_id,
+                    paragraphs=len(meeting.paragraphs),
+                    warnings=meeting.warnings,
+                    cleaned=meeting.cleaned,
+                )
+            )
             if progress:
-                progress(meeting.source, done, len(meetings))
+                progress(meeting.source, done, len(unique))
         return IngestReport(tuple(reports))
 
     def candidates(self, question: str, *, k: int, meeting_ids: Sequence[str] | None) -> list[Candidate]:

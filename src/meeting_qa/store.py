@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 BATCH = 256
+EMBED_GROUP = 512  # texts embedded in one call across meetings
 Status = str  # "added" | "updated" | "unchanged"
 
 
@@ -157,32 +158,70 @@ class Store:
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
-    def upsert_meeting(self, meeting: Meeting, *, progress: Callable[[int], None] | None = None) -> Status:
+    def upsert_meeting(self, meeting: Meeting) -> Status:
         """Add or replace a meeting; an unchanged meeting (same content hash) is left alone."""
+        return next(self.upsert_meetings([meeting]))[1]
+
+    def upsert_meetings(self, meetings: Sequence[Meeting]) -> Iterator[tuple[Meeting, Status]]:
+        """Add or replace meetings, yielding each one's status as it is written.
+
+        Texts of several meetings are embedded together (far faster than one meeting at a time for a
+        corpus of many small documents). A meeting's old entries are deleted only after its new vectors
+        exist, and its meeting record is written last: an interrupted ingest never leaves a listed meeting
+        half-written, and re-ingesting finishes the job.
+        """
         if not self._checked:
             self.check_model()
-        previous = self.stored_hash(meeting.meeting_id)
-        if previous == meeting.content_hash:
-            return "unchanged"
-        ids, texts, metas = self._records(meeting)
+        stored = self._stored_hashes([m.meeting_id for m in meetings])
+        pending: list[Meeting] = []
+        for m in meetings:
+            if stored.get(m.meeting_id) == m.content_hash:
+                yield m, "unchanged"
+            else:
+                pending.append(m)
+        group: list[Meeting] = []
+        size = 0
+        for m in pending:
+            group.append(m)
+            size += len(m.paragraphs) + sum(len(p.sentences) for p in m.paragraphs)
+            if size >= EMBED_GROUP:
+                yield from self._write_group(group, stored)
+                group, size = [], 0
+        if group:
+            yield from self._write_group(group, stored)
+
+    def _stored_hashes(self, meeting_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        ids = [f"m::{m}" for m in dict.fromkeys(meeting_ids)]
+        for i in range(0, len(ids), 500):
+            got = self._collection.get(ids=ids[i : i + 500], include=["metadatas"])
+            for meta in got.get("metadatas") or []:
+                out[str(meta["meeting_id"])] = str(meta.get("content_hash"))
+        return out
+
+    def _write_group(self, group: list[Meeting], stored: dict[str, str]) -> Iterator[tuple[Meeting, Status]]:
+        records = [self._records(m) for m in group]
+        texts = [t for _, ts, _ in records for t in ts]
         # Embed everything before touching the old entries: a failure here leaves the store as it was.
-        vectors: list[list[float]] = []
-        for i in range(0, len(texts), BATCH):
-            vectors.extend(self.embeddings.embed_documents(texts[i : i + BATCH]))
-            if progress:
-                progress(min(len(texts), i + BATCH))
-        if previous is not None or self._has_entries(meeting.meeting_id):
-            self._collection.delete(where={"meeting_id": meeting.meeting_id})
-        # The meeting record goes last: until it exists, the meeting is not listed and re-ingest redoes it.
-        for i in range(0, len(ids), BATCH):
-            self._collection.add(
-                ids=ids[i : i + BATCH],
-                embeddings=vectors[i : i + BATCH],
-                documents=texts[i : i + BATCH],
-                metadatas=metas[i : i + BATCH],
-            )
-        self._touch()
-        return "added" if previous is None else "updated"
+        vectors = self.embeddings.embed_documents(texts)
+        offset = 0
+        try:
+            for meeting, (ids, texts_m, metas) in zip(group, records, strict=True):
+                vecs = vectors[offset : offset + len(ids)]
+                offset += len(ids)
+                previous = stored.get(meeting.meeting_id)
+                if previous is not None or self._has_entries(meeting.meeting_id):
+                    self._collection.delete(where={"meeting_id": meeting.meeting_id})
+                for i in range(0, len(ids), BATCH):
+                    self._collection.add(
+                        ids=ids[i : i + BATCH],
+                        embeddings=vecs[i : i + BATCH],
+                        documents=texts_m[i : i + BATCH],
+                        metadatas=metas[i : i + BATCH],
+                    )
+                yield meeting, "added" if previous is None else "updated"
+        finally:
+            self._touch()
 
     def _has_entries(self, meeting_id: str) -> bool:
         got = self._collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
