@@ -25,10 +25,18 @@ def main() -> None:
     signals = [(i, eng.searcher.signals(i.question)) for i in items]
     base = FusionWeights()
     results = []
-    for lex, share, floor, sat in itertools.product(
-        [0.3, 0.4, 0.5, 0.6, 0.7], [0.5, 0.7, 0.85, 1.0], [0.70, 0.74, 0.78], [4.0, 8.0, 12.0]
+    for lex, share, atype, mcov, sat in itertools.product(
+        [0.4, 0.5, 0.6, 0.7], [0.5, 0.7, 1.0], [0.0, 0.1, 0.2, 0.3], [0.0, 0.1, 0.2, 0.3], [4.0, 8.0]
     ):
-        w = replace(base, lexical=lex, dense=1 - lex, sentence_share=share, dense_floor=floor, lexical_saturation=sat)
+        w = replace(
+            base,
+            lexical=lex,
+            dense=1 - lex,
+            sentence_share=share,
+            answer_type=atype,
+            meeting_coverage=mcov,
+            lexical_saturation=sat,
+        )
         per_lang: dict[str, list[int]] = {}
         for item, sig in signals:
             cands = eng.searcher.fuse(sig, k=3, weights=w)
@@ -47,10 +55,10 @@ def main() -> None:
         total = sum(sum(r == 1 for r in ranks) for ranks in per_lang.values()) / len(signals)
         results.append((total, min(h1.values()), h1, h3, w))
     results.sort(key=lambda r: (-r[0], -r[1]))
-    for total, worst, h1, h3, w in results[:12]:
+    for total, worst, h1, h3, w in results[: int(__import__("os").environ.get("TUNE_TOP", "12"))]:
         print(
             f"hit@1 {total:.3f} worst-lang {worst:.2f} {h1} hit@3 {h3} lex={w.lexical} share={w.sentence_share} "
-            f"floor={w.dense_floor} sat={w.lexical_saturation}"
+            f"atype={w.answer_type} mcov={w.meeting_coverage} sat={w.lexical_saturation}"
         )
 
 

@@ -198,7 +198,7 @@ def test_evidence_shows_the_whole_paragraph_with_the_quoted_sentence_marked(samp
     html = chat.evidence(sample_engine, turns, 0, "c", 1)
     assert re.search(r'<mark class="mqa-mark">[^<]*徐纓[^<]*</mark>', html)
     assert "5月6日" in html  # the start of the paragraph, not just the quote
-    assert "¶1" in html and "2022-05-06" in html and "yancheng party committee" in html
+    assert "¶1" in html and "2022-05-06" in html and "Yancheng Party Committee" in html
 
 
 def test_evidence_for_a_related_passage_shows_its_paragraph_unmarked(sample_engine: Engine) -> None:
@@ -236,7 +236,7 @@ def test_the_sources_list_and_the_copy_text_name_each_citation(sample_engine: En
     assert "mqa-ref-0-c1" in sources and "市委書記徐纓主持" in sources
     text = render.plain_text(turn.answer, turn.index)
     assert text.splitlines()[0] == turn.answer.text
-    assert "[1] yancheng party committee · 2022-05-06 · ¶1: 市委書記徐纓主持。" in text
+    assert "[1] Yancheng Party Committee · 2022-05-06 · ¶1: 市委書記徐纓主持。" in text
     assert "<" not in text
 
 
@@ -427,7 +427,7 @@ def test_the_page_answers_through_its_gradio_api_and_keeps_the_session(
         out = client.predict("谁主持了会议？", [], [], api_name="/ask")
         text = json.dumps(out, ensure_ascii=False)
         assert "徐" in text and "mqa-ref-0-c1" in text
-        assert "[1] yancheng party committee" in text  # the copy text
+        assert "[1] Yancheng Party Committee" in text  # the copy text
         again = json.dumps(client.predict("会议研究通过了什么方案？", [], [], api_name="/ask"), ensure_ascii=False)
         assert "mqa-ref-1-c1" in again  # the session's earlier turn is remembered
     finally:

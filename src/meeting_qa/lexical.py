@@ -20,7 +20,7 @@ from pathlib import Path
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
 
-FORMAT = 3  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 4  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass
@@ -31,6 +31,8 @@ class BM25:
     texts: list[str] = field(default_factory=list)  # folded paragraph texts, for substring document frequency
     postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     lengths: list[int] = field(default_factory=list)
+    meeting_tokens: dict[str, set[str]] = field(default_factory=dict)  # every token of each meeting
+    meeting_texts: dict[str, str] = field(default_factory=dict)  # each meeting's folded text
     k1: float = 1.2
     b: float = 0.75
 
@@ -42,6 +44,8 @@ class BM25:
             index.keys.append(key)
             index.texts.append(text)
             index.lengths.append(len(tokens))
+            index.meeting_tokens.setdefault(key[0], set()).update(tokens)
+            index.meeting_texts[key[0]] = index.meeting_texts.get(key[0], "") + text + "\n"
             for term, tf in Counter(tokens).items():
                 index.postings.setdefault(term, []).append((doc, tf))
         return index

@@ -26,7 +26,8 @@ from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.crosslingual import lexicon
 from meeting_qa.text.fold import Language, detect_language, fold
-from meeting_qa.text.tokenize import TYPE_WORD_WEIGHT, TYPE_WORDS, tokenize, words_with_parts
+from meeting_qa.text.kinds import ANSWER_TYPES, answers_kind, question_kinds
+from meeting_qa.text.tokenize import QUESTION_WORDS, TYPE_WORD_WEIGHT, TYPE_WORDS, tokenize, words_with_parts
 from meeting_qa.types import Passage
 
 Key = tuple[str, int]
@@ -36,12 +37,14 @@ Key = tuple[str, int]
 class FusionWeights:
     """Tuned on the development set (see benchmarks/retrieval.py and BENCHMARKS.md)."""
 
-    lexical: float = 0.5
-    dense: float = 0.5
+    lexical: float = 0.7
+    dense: float = 0.3
     sentence_share: float = 0.7  # paragraph dense score = share * best sentence + (1 - share) * paragraph
     dense_floor: float = 0.72  # e5 cosine below this says nothing
     dense_ceiling: float = 0.92
     lexical_saturation: float = 8.0  # a best BM25 score at or above this counts as a full-strength match
+    answer_type: float = 0.2  # bonus when a who/when/how-many/source question meets a name/date/number/source
+    meeting_coverage: float = 0.2  # bonus by how much of the question the paragraph's whole meeting covers
     candidates: int = 40
 
 
@@ -66,9 +69,9 @@ class TextView:
     mention 地产); longer terms may also match as substrings (the question and the record may be cut apart
     differently by jieba)."""
 
-    def __init__(self, folded: str) -> None:
+    def __init__(self, folded: str, tokens: set[str] | None = None) -> None:
         self.folded = folded
-        self.tokens = set(tokenize(folded, folded=True))
+        self.tokens = tokens if tokens is not None else set(tokenize(folded, folded=True))
 
     def mentions(self, term: str) -> bool:
         return term in self.tokens or (len(term) >= 3 and term in self.folded)
@@ -128,7 +131,11 @@ class Candidate:
 
 def query_terms(question: str, folded: str, language: Language, bm25: BM25, cache_dir: Path | None) -> dict[str, float]:
     """Weighted search terms: the question's own tokens, plus Chinese translations for English questions."""
-    terms: dict[str, float] = dict(Counter(tokenize(folded, folded=True)))
+    terms: dict[str, float] = {}
+    for token, count in Counter(tokenize(folded, folded=True)).items():
+        # Interrogatives say nothing; answer-type words ("which principles") say little.
+        if token not in QUESTION_WORDS:
+            terms[token] = count * (TYPE_WORD_WEIGHT if token in TYPE_WORDS else 1.0)
     if language != "en":
         return terms
     lx = lexicon(cache_dir)
@@ -254,8 +261,12 @@ class HybridSearcher:
         if not keys:
             return []
         stored = self.store.get_paragraphs(keys)
+        self._fill_dense(sig, [stored[k] for k in keys if k in stored and k not in sig.paragraph_sims])
         # Damp lexical scores when even the best match is weak (a single common word matching).
         lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
+        kinds = question_kinds(sig.folded) & ANSWER_TYPES
+        bm25 = self.lexical.index()
+        meeting_cov: dict[str, float] = {}
         out: list[Candidate] = []
         for key in keys:
             if key not in stored:
@@ -271,11 +282,40 @@ class HybridSearcher:
             cand.dense = _calibrate_dense(cand.dense_raw, w)
             cand.lexical = sig.bm25.get(key, 0.0) / lex_scale
             cand.score = w.lexical * cand.lexical + w.dense * cand.dense
+            if kinds and any(answers_kind(k, sp.folded) for k in kinds):
+                cand.score += w.answer_type
+            mid = sp.meeting_id
+            if mid not in meeting_cov:
+                # A question about "the meeting" is about a record that covers all of it, not a stray paragraph.
+                view = TextView(bm25.meeting_texts.get(mid, ""), bm25.meeting_tokens.get(mid, set()))
+                meeting_cov[mid] = coverage(sig.concepts, view)
+            cand.score += w.meeting_coverage * meeting_cov[mid]
             out.append(cand)
         out.sort(key=lambda c: (-c.score, c.key))
         if self.reranker is not None and out:
             out = self._rerank(sig.question, out[: max(k * 3, 10)])
         return out[:k]
+
+    def _fill_dense(self, sig: Signals, missing: list[StoredParagraph]) -> None:
+        """Lexical candidates that the dense top-k missed get their real similarities from stored vectors
+        (an absent similarity is not a zero one)."""
+        ids: list[str] = []
+        for sp in missing:
+            mid, n = sp.meeting_id, sp.paragraph.number
+            ids.append(f"p::{mid}::{n}")
+            if len(sp.paragraph.sentences) > 1:
+                ids.extend(f"s::{mid}::{n}::{k}" for k in range(1, len(sp.paragraph.sentences) + 1))
+        vectors = self.store.vectors(ids)
+        for sp in missing:
+            key = (sp.meeting_id, sp.paragraph.number)
+            vec = vectors.get(f"p::{key[0]}::{key[1]}")
+            if vec is not None:
+                sig.paragraph_sims[key] = float(np.dot(sig.vector, vec))
+            sims = sig.sentence_sims.setdefault(key, {})
+            for k, sent in enumerate(sp.paragraph.sentences, 1):
+                svec = vectors.get(f"s::{key[0]}::{key[1]}::{k}")
+                if svec is not None:
+                    sims[sent.start] = float(np.dot(sig.vector, svec))
 
     def candidates(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Candidate]:
         """The top `k` paragraphs for a question, best first, with their evidence signals."""

@@ -317,6 +317,15 @@ class Store:
             out[(sp.meeting_id, sp.paragraph.number)] = sp
         return out
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by record id (missing ids are left out)."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        embeddings = got.get("embeddings")
+        vecs = embeddings if embeddings is not None else []
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got.get("ids") or [], vecs, strict=True)}
+
     def dense(
         self,
         vector: Sequence[float] | np.ndarray,

@@ -7,7 +7,6 @@ No LLM: every word of the answer body is a quote (folded to the question's scrip
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,44 +15,9 @@ import numpy as np
 from meeting_qa.answer import messages
 from meeting_qa.retrieval import Candidate, Signals, TextView, coverage
 from meeting_qa.text.fold import fold, to_script
+from meeting_qa.text.kinds import ANSWER_TYPES, KIND_PATTERNS, LIST_KINDS, question_kinds
 from meeting_qa.text.segment import split_clauses
 from meeting_qa.types import Answer, Citation, Sentence
-
-# Question kinds and the cues that make a sentence a likely answer to them (folded, simplified).
-_KIND_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "who": (
-        re.compile(r"谁|哪位|何人|主持人|\bwho\b|\bwhom\b|chair|host|preside"),
-        re.compile(r"主持|书记|主任|市长|部长|主席|出席|发言|讲话"),
-    ),
-    "when": (
-        re.compile(r"什么时候|何时|哪天|哪一天|日期|时间|几月|几号|\bwhen\b|\bdate\b|what day"),
-        re.compile(r"\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{4}-\d{2}-\d{2}|\d{1,2}[:：]\d{2}"),
-    ),
-    "decision": (
-        re.compile(r"通过|决定|批准|审议|方案|决议|decid|approv|adopt|pass"),
-        re.compile(r"通过|决定|批准|审议|决议|同意"),
-    ),
-    "requirement": (
-        re.compile(
-            r"要求|怎么做|怎样|如何|需要|措施|举措|做法|部署|\bshould\b|\brequire|\bmust\b|\bhow (?:to|should|do|does|can|will)\b"
-        ),
-        re.compile(r"^(?:要|必须|务必|坚持|确保)|,要|,必须|各地各部门要"),
-    ),
-    "principle": (
-        re.compile(r"原则|方针|理念|\bprinciple|\bguideline"),
-        re.compile(r"坚持|方针|原则|至上"),
-    ),
-    "quantity": (
-        re.compile(r"多少|几个|几位|几项|几次|数量|数字|\bhow many\b|\bhow much\b|\bnumber of\b|\bamount\b"),
-        re.compile(
-            r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万亿两]+)\s*(?:%|％|个|位|项|次|例|人|名|家|元|亿|万|倍|所|条|座|批|户|吨|公里)"
-        ),
-    ),
-    "source": (
-        re.compile(r"媒体|来源|出处|哪家报|报道由|发布的|\bsource\b|newspaper|\bpublish|\bmedia\b|\boutlet\b"),
-        re.compile(r"来源|出处|报业|日报|晚报|新闻|通讯社|集团"),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -78,14 +42,6 @@ class Scored:
     score: float
     coverage: float
     dense: float
-
-
-_ANSWER_TYPES = frozenset({"who", "when", "quantity", "source"})
-_LIST_KINDS = frozenset({"requirement"})
-
-
-def question_kinds(folded_question: str) -> set[str]:
-    return {kind for kind, (q, _) in _KIND_PATTERNS.items() if q.search(folded_question)}
 
 
 class ExtractiveAnswerer:
@@ -120,7 +76,7 @@ class ExtractiveAnswerer:
                 vec = vectors.get((cand.stored.meeting_id, p.number, s.start))
                 sim = float(np.dot(sig.vector, np.asarray(vec))) if vec is not None else cand.dense_raw
                 dense = self._dense(sim)
-                bonus = sum(0.25 for k in kinds if _KIND_PATTERNS[k][1].search(text))
+                bonus = sum(0.25 for k in kinds if KIND_PATTERNS[k][1].search(text))
                 score = (share * cov + (1 - share) * dense + bonus) * (0.5 + 0.5 * prior)
                 scored.append(Scored(cand, s, score, cov, dense))
         scored.sort(key=lambda x: -x.score)
@@ -133,12 +89,12 @@ class ExtractiveAnswerer:
         share = self.tuning.coverage_share
         # Questions that expect a type of answer (a person, a date, a number, a source): evidence without
         # anything of that type does not answer them, evidence with it half does.
-        kinds = question_kinds(sig.folded) & _ANSWER_TYPES
+        kinds = question_kinds(sig.folded) & ANSWER_TYPES
 
         def paragraph_strength(c: Candidate) -> float:
             cov = coverage(sig.concepts, TextView(c.stored.folded))
             if kinds:
-                typed = any(_KIND_PATTERNS[k][1].search(c.stored.folded) for k in kinds)
+                typed = any(KIND_PATTERNS[k][1].search(c.stored.folded) for k in kinds)
                 cov = 0.5 + 0.5 * cov if typed else 0.5 * cov
             return share * cov + (1 - share) * self._dense(c.dense_raw)
 
@@ -161,10 +117,10 @@ class ExtractiveAnswerer:
         best = scored[0].score
         chosen = [scored[0]]
         # "What is required / how" questions are answered by lists of requirements: keep more of them.
-        wants_list = bool(question_kinds(sig.folded) & _LIST_KINDS)
+        wants_list = bool(question_kinds(sig.folded) & LIST_KINDS)
         limit = t.max_sentences + (1 if wants_list else 0)
         keep = t.keep_ratio - (0.1 if wants_list else 0.0)
-        requirement_cue = _KIND_PATTERNS["requirement"][1]
+        requirement_cue = KIND_PATTERNS["requirement"][1]
         for s in scored[1:]:
             if len(chosen) >= limit:
                 break

@@ -162,7 +162,7 @@ def words_with_parts(folded: str) -> list[tuple[str, list[str]]]:
                 out.append((piece, []))
             continue
         for word in _tokenizer().cut(piece, HMM=True):
-            if word in _STOP or word in _QUESTION_WORDS:
+            if word in _STOP or word in QUESTION_WORDS:
                 continue
             parts = [w for w in _tokenizer().cut_for_search(word, HMM=True) if len(w) >= 2 and w != word]
             out.append((word, parts))
@@ -170,7 +170,7 @@ def words_with_parts(folded: str) -> list[tuple[str, list[str]]]:
 
 
 # Interrogatives and fillers that jieba keeps whole in precise mode.
-_QUESTION_WORDS = frozenset(
+QUESTION_WORDS = frozenset(
     "什么 哪些 哪个 哪位 哪天 哪一天 哪家 哪方面 多少 几 怎样 怎么 如何 为何 为什么 是否 有没有 有何 何 "
     "谁 吗 呢 么 这次 此次 本次 一下 请问 是不是 了 什么样 这篇 这份 该 哪家 哪里 来 由 被 给 向 跟 同 "
     "会上 会中 当时 一些 这些 那些 啥".split()
