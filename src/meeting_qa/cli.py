@@ -192,16 +192,17 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(answer_json(engine.ask(question, meeting_ids=args.meetings)))
         return 0
     final: Answer | None = None
-    streamed = False
+    # An LLM's draft streams to stderr as it is written; only the verified answer goes to stdout.
+    draft = sys.stderr if settings.llm != "extractive" else None
     for event in engine.ask_stream(question, meeting_ids=args.meetings):
         if isinstance(event, Answer):
             final = event
-        else:
-            print(event, end="", flush=True)
-            streamed = True
+        elif draft is not None:
+            print(event, end="", flush=True, file=draft)
     assert final is not None
-    if streamed:
-        print()
+    if draft is not None:
+        print("\n--- verified answer ---", file=draft)
+    print(final.text)
     for note in final.notes:
         print(note)
     for i, c in enumerate(final.citations, 1):
