@@ -72,7 +72,7 @@ def _date_from_name(name: str) -> str | None:
 def _title_from_name(path: Path) -> str:
     title = _DATE_IN_NAME.sub("", path.stem).replace("_", " ").replace("-", " ").strip()
     title = re.sub(r"\s+", " ", title) or path.stem
-    # "yancheng party committee" → "Yancheng Party Committee"; names with capitals or Han are kept as written.
+    # "Yancheng Party Committee" → "Yancheng Party Committee"; names with capitals or Han are kept as written.
     return title.title() if title.isascii() and title.islower() else title
 
 
