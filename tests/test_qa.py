@@ -7,7 +7,8 @@ import pytest
 from meeting_qa.errors import InputError
 from meeting_qa.qa import Engine
 from meeting_qa.types import Answer
-from tests.conftest import SAMPLE_ID
+from meeting_qa.config import Settings
+from tests.conftest import SAMPLE, SAMPLE_ID, FakeEmbeddings
 
 
 def _check_contract(engine: Engine, answer: Answer) -> None:
@@ -69,3 +70,37 @@ def test_streaming_yields_text_then_the_final_answer(sample_engine: Engine) -> N
     events = list(sample_engine.ask_stream("谁主持了会议？"))
     assert isinstance(events[-1], Answer)
     assert all(isinstance(e, str) for e in events[:-1]) and events[:-1]
+
+
+class _PreferParagraph:
+    """A stand-in CrossEncoder: scores the pair highest when the paragraph contains a marker string."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.calls = 0
+
+    def predict(self, pairs: list[tuple[str, str]]) -> list[float]:
+        self.calls += 1
+        return [1.0 if self.marker in text else 0.0 for _, text in pairs]
+
+
+def test_a_reranker_reorders_the_fused_candidates(settings: Settings) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
+    client.reset()
+    reranker = _PreferParagraph("經貿活動總體工作方案")
+    engine = Engine.build(settings, embeddings=FakeEmbeddings(), client=client, reranker=reranker)
+    engine.ingest([SAMPLE])
+    passages = engine.search("市委书记徐缨主持", k=3)
+    assert reranker.calls == 1
+    assert passages[0].paragraph == 9  # the reranker's choice, although fusion put ¶1 first
+
+
+def test_a_bad_reranker_name_is_reported(settings: Settings) -> None:
+    from meeting_qa.errors import ModelError
+    from meeting_qa.rerank import load_reranker
+
+    with pytest.raises(ModelError, match="/no/such/reranker"):
+        load_reranker("/no/such/reranker")
