@@ -4,10 +4,10 @@ import re
 
 import pytest
 
+from meeting_qa.config import Settings
 from meeting_qa.errors import InputError
 from meeting_qa.qa import Engine
 from meeting_qa.types import Answer
-from meeting_qa.config import Settings
 from tests.conftest import SAMPLE, SAMPLE_ID, FakeEmbeddings
 
 
