@@ -19,7 +19,7 @@ from meeting_qa.errors import InputError, LoaderError
 from meeting_qa.lexical import LexicalIndex
 from meeting_qa.loaders import find_files, load_path
 from meeting_qa.retrieval import Candidate, HybridSearcher
-from meeting_qa.store import Store, make_client, sentence_vectors
+from meeting_qa.store import Store, make_client
 from meeting_qa.types import Answer, FileReport, IngestReport, Meeting, MeetingInfo, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -61,7 +61,7 @@ class Engine:
 
             reranker = load_reranker(settings.reranker)
         searcher = HybridSearcher(store, embeddings, lexical, reranker=reranker, cache_dir=settings.cache_dir)
-        answerer = ExtractiveAnswerer(sentence_vectors=lambda keys: sentence_vectors(store, keys))
+        answerer = ExtractiveAnswerer(vectors=store.vectors)
         if chat_model is None and settings.llm != "extractive":
             from meeting_qa.answer.llm import make_chat_model
 

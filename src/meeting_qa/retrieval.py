@@ -46,6 +46,7 @@ class FusionWeights:
     answer_type: float = 0.2  # bonus when a who/when/how-many/source question meets a name/date/number/source
     meeting_coverage: float = 0.2  # bonus by how much of the question the paragraph's whole meeting covers
     candidates: int = 40
+    fill_dense: int = 12  # lexical-only candidates whose similarity is read from stored vectors
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,10 @@ class HybridSearcher:
         if not keys:
             return []
         stored = self.store.get_paragraphs(keys)
-        self._fill_dense(sig, [stored[k] for k in keys if k in stored and k not in sig.paragraph_sims])
+        # Only the strongest lexical-only candidates are worth a vector fetch; the rest cannot reach the top.
+        missing = [k for k in keys if k in stored and k not in sig.paragraph_sims]
+        missing.sort(key=lambda k: -sig.bm25.get(k, 0.0))
+        self._fill_dense(sig, [stored[k] for k in missing[: w.fill_dense]])
         # Damp lexical scores when even the best match is weak (a single common word matching).
         lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
         kinds = question_kinds(sig.folded) & ANSWER_TYPES

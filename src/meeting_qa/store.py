@@ -334,16 +334,26 @@ class Store:
         kinds: Sequence[str],
         meeting_ids: Sequence[str] | None = None,
     ) -> list[Hit]:
-        """Nearest paragraphs/sentences by cosine similarity, filtered inside the store query."""
-        where: dict[str, Any] = {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
+        """Nearest paragraphs/sentences by cosine similarity; a meeting filter is applied inside the store query.
+
+        Without a meeting filter the query runs unfiltered (Chroma's filtered search is several times slower
+        on a large collection) with a little headroom, and the few meeting-title records are dropped here.
+        """
+        where: dict[str, Any] | None = None
+        fetch = k
         if meeting_ids is not None:
-            where = {"$and": [where, {"meeting_id": {"$in": list(meeting_ids)}}]}
+            kind_filter = {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
+            where = {"$and": [kind_filter, {"meeting_id": {"$in": list(meeting_ids)}}]}
+        else:
+            fetch = k + k // 4
         results = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            [float(x) for x in vector], k=k, filter=where
+            [float(x) for x in vector], k=fetch, filter=where
         )
         hits = []
         for doc, distance in results:
             m = doc.metadata
+            if m.get("kind") not in kinds:
+                continue
             hits.append(
                 Hit(
                     meeting_id=str(m["meeting_id"]),
@@ -354,7 +364,7 @@ class Store:
                     end=int(m.get("end", 0)),
                 )
             )
-        return hits
+        return hits[:k]
 
 
 def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:
@@ -367,23 +377,3 @@ def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:
         timestamp=meta.get("timestamp"),
     )
     return StoredParagraph(str(meta["meeting_id"]), paragraph, folded, str(meta.get("title", "")), meta.get("date"))
-
-
-def sentence_vectors(store: Store, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int, int], list[float]]:
-    """Stored vectors of every sentence of the given paragraphs, keyed by (meeting, paragraph, start).
-
-    A one-sentence paragraph has no sentence record; its paragraph vector stands in (start 0).
-    """
-    if not keys:
-        return {}
-    ors = [{"$and": [{"meeting_id": m}, {"paragraph": n}]} for m, n in keys]
-    where: dict[str, Any] = ors[0] if len(ors) == 1 else {"$or": ors}
-    where = {"$and": [{"kind": {"$in": ["paragraph", "sentence"]}}, where]}
-    got = store._collection.get(where=where, include=["metadatas", "embeddings"])
-    out: dict[tuple[str, int, int], list[float]] = {}
-    embeddings = got.get("embeddings")
-    for meta, vec in zip(got.get("metadatas") or [], embeddings if embeddings is not None else [], strict=True):
-        key = (str(meta["meeting_id"]), int(meta["paragraph"]), int(meta.get("start", 0)))
-        if meta["kind"] == "sentence" or key not in out:
-            out[key] = list(vec)
-    return out

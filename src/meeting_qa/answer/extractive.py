@@ -49,10 +49,10 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        sentence_vectors: Callable[[Sequence[tuple[str, int]]], dict[tuple[str, int, int], list[float]]],
+        vectors: Callable[[Sequence[str]], dict[str, np.ndarray]],
         tuning: AnswerTuning | None = None,
     ) -> None:
-        self.sentence_vectors = sentence_vectors
+        self.vectors = vectors
         self.tuning = tuning or AnswerTuning()
 
     # -- evidence ---------------------------------------------------------------------------------
@@ -63,20 +63,31 @@ class ExtractiveAnswerer:
     def score_sentences(self, sig: Signals, cands: Sequence[Candidate]) -> list[Scored]:
         """Every sentence of the candidate paragraphs, scored by concept coverage, similarity and question kind."""
         kinds = question_kinds(sig.folded)
-        vectors = self.sentence_vectors([c.key for c in cands])
+        # Similarities the retriever already has are reused; only the other sentences' vectors are read.
+        wanted: list[str] = []
+        for cand in cands:
+            mid, n = cand.key
+            sentences = cand.stored.paragraph.sentences
+            for k, s in enumerate(sentences, 1):
+                if s.start not in cand.sentence_sims:
+                    wanted.append(f"s::{mid}::{n}::{k}" if len(sentences) > 1 else f"p::{mid}::{n}")
+        vectors = self.vectors(wanted)
         top_score = max((c.score for c in cands), default=0.0) or 1.0
         share = self.tuning.coverage_share
         scored: list[Scored] = []
         for cand in cands:
             p = cand.stored.paragraph
             prior = cand.score / top_score
-            for s in p.sentences:
+            mid, n = cand.key
+            for k, s in enumerate(p.sentences, 1):
                 text = fold(p.text[s.start : s.end])
                 cov = coverage(sig.concepts, TextView(text))
-                vec = vectors.get((cand.stored.meeting_id, p.number, s.start))
-                sim = float(np.dot(sig.vector, np.asarray(vec))) if vec is not None else cand.dense_raw
+                sim = cand.sentence_sims.get(s.start)
+                if sim is None:
+                    vec = vectors.get(f"s::{mid}::{n}::{k}" if len(p.sentences) > 1 else f"p::{mid}::{n}")
+                    sim = float(np.dot(sig.vector, vec)) if vec is not None else cand.dense_raw
                 dense = self._dense(sim)
-                bonus = sum(0.25 for k in kinds if KIND_PATTERNS[k][1].search(text))
+                bonus = sum(0.25 for kind in kinds if KIND_PATTERNS[kind][1].search(text))
                 score = (share * cov + (1 - share) * dense + bonus) * (0.5 + 0.5 * prior)
                 scored.append(Scored(cand, s, score, cov, dense))
         scored.sort(key=lambda x: -x.score)
