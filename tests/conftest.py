@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,22 @@ def real_engine(real_store_dir: Path, real_embeddings: SentenceEmbeddings, tmp_p
     store = tmp_path / "store"
     shutil.copytree(real_store_dir, store)
     yield Engine.build(Settings(store_dir=store, cache_dir=REAL_CACHE), embeddings=real_embeddings)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 20) -> None:
+    """Terminate a server the tests started, killing it if it does not stop in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

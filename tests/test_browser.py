@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REAL_CACHE, ROOT
+from tests.conftest import REAL_CACHE, ROOT, free_port, stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +41,6 @@ XSS = '<script>window.__pwned=1;alert(1)</script> <img src=x onerror="window.__p
 def _cli() -> str:
     here = Path(sys.executable).with_name("meeting-qa")
     return str(here if here.exists() else ROOT / ".venv" / "bin" / "meeting-qa")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 300) -> None:
@@ -76,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     env |= {"MEETING_QA_CACHE": str(REAL_CACHE), "MEETING_QA_FEEDBACK": str(feedback), "HF_HUB_OFFLINE": "1"}
     samples = sorted(str(p) for p in (ROOT / "ingest").glob("*.txt"))
     subprocess.run([_cli(), "ingest", "--store", str(store), *samples], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -86,11 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         _wait_until_up(url, proc, log)
         yield {"url": url, "feedback": feedback, "tmp": tmp}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")

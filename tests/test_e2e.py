@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID
+from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID, free_port, stop_process
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "meeting_qa.cli"]
@@ -118,16 +118,10 @@ def test_usage_errors_exit_2_and_help_explains_settings() -> None:
     assert "MEETING_QA_STORE" in help_text and "ingest" in help_text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real `chroma run` server on loopback."""
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
@@ -147,8 +141,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
         proc.kill()
         pytest.fail("chroma server did not start")
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    stop_process(proc)
 
 
 @pytest.mark.server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -19,7 +18,7 @@ from meeting_qa.qa import Engine
 from meeting_qa.types import Answer, Citation, MeetingInfo, Passage
 from meeting_qa.web import chat, render
 from meeting_qa.web.chat import Turn, respond
-from tests.conftest import SAMPLE, SAMPLE_ID
+from tests.conftest import SAMPLE, SAMPLE_ID, free_port
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)>"
 
@@ -404,12 +403,6 @@ def test_the_chatbot_renders_our_escaped_html_without_markdown_and_with_the_sani
     assert props["latex_delimiters"] == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_page_answers_through_its_gradio_api_and_keeps_the_session(
     sample_engine: Engine, settings: Settings
 ) -> None:
@@ -420,7 +413,7 @@ def test_the_page_answers_through_its_gradio_api_and_keeps_the_session(
 
     app = build_app(sample_engine, settings)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY)
-    port = _free_port()
+    port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
@@ -444,7 +437,7 @@ def test_with_a_login_the_page_its_api_and_uploads_need_the_password(sample_engi
     settings = settings.with_(auth="amy:s3cret", max_upload_mb=1)
     app = build_app(sample_engine, settings)
     app.queue()
-    port = _free_port()
+    port = free_port()
     credentials = check_bind("127.0.0.1", settings.auth, insecure=False)
     app.launch(
         **launch_options(settings, host="127.0.0.1", port=port, credentials=credentials), prevent_thread_lock=True
