@@ -55,6 +55,12 @@ class BM25:
         df = len(self.postings.get(term, ()))
         return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
 
+    @property
+    def max_idf(self) -> float:
+        """The IDF of a term found in no paragraph (what `substring_idf` gives for it)."""
+        n = len(self.texts)
+        return math.log(1 + (n + 0.5) / 0.5)
+
     def substring_idf(self, term: str) -> float:
         """IDF by substring occurrence: robust to jieba cutting the question and the records differently.
         A term found nowhere gets the highest IDF: a question about it is a question the records don't cover."""

@@ -24,7 +24,7 @@ from pydantic import ConfigDict
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.store import Store, StoredParagraph
-from meeting_qa.text.crosslingual import lexicon
+from meeting_qa.text.crosslingual import Translation, lexicon
 from meeting_qa.text.fold import Language, detect_language, fold
 from meeting_qa.text.kinds import ANSWER_TYPES, answers_kind, question_kinds
 from meeting_qa.text.tokenize import QUESTION_WORDS, TYPE_WORD_WEIGHT, TYPE_WORDS, tokenize, words_with_parts
@@ -130,19 +130,20 @@ class Candidate:
         )
 
 
-def query_terms(question: str, folded: str, language: Language, bm25: BM25, cache_dir: Path | None) -> dict[str, float]:
-    """Weighted search terms: the question's own tokens, plus Chinese translations for English questions."""
+def translations(question: str, language: Language, cache_dir: Path | None) -> list[Translation]:
+    """Chinese terms for an English question (empty for Chinese questions or without the dictionary)."""
+    lx = lexicon(cache_dir) if language == "en" else None
+    return lx.translate(question) if lx is not None else []
+
+
+def query_terms(folded: str, translated: Sequence[Translation], bm25: BM25) -> dict[str, float]:
+    """Weighted search terms: the question's own tokens, plus the Chinese translations of an English one."""
     terms: dict[str, float] = {}
     for token, count in Counter(tokenize(folded, folded=True)).items():
         # Interrogatives say nothing; answer-type words ("which principles") say little.
         if token not in QUESTION_WORDS:
             terms[token] = count * (TYPE_WORD_WEIGHT if token in TYPE_WORDS else 1.0)
-    if language != "en":
-        return terms
-    lx = lexicon(cache_dir)
-    if lx is None:
-        return terms
-    for tr in lx.translate(question):
+    for tr in translated:
         weight, heads = tr.weight, tr.heads
         present: list[str] = []
         for head in heads:
@@ -158,9 +159,7 @@ def query_terms(question: str, folded: str, language: Language, bm25: BM25, cach
 ENGLISH_ABSENT_SCALE = 0.5
 
 
-def question_concepts(
-    question: str, folded: str, language: Language, bm25: BM25, cache_dir: Path | None
-) -> list[Concept]:
+def question_concepts(folded: str, language: Language, translated: Sequence[Translation], bm25: BM25) -> list[Concept]:
     """The question's concepts, weighted by how rare they are in the records (absent = rarest)."""
     concepts: list[Concept] = []
 
@@ -169,7 +168,7 @@ def question_concepts(
         if not alts or any(c.alternatives == alts for c in concepts):
             return
         idfs = [bm25.idf(a) if len(a) < 3 else bm25.substring_idf(a) for a in alts]
-        ceiling = bm25.substring_idf("\x00")  # the IDF of a term found nowhere
+        ceiling = bm25.max_idf  # the IDF of a term found nowhere
         idfs = [i if i > 0 else ceiling for i in idfs]
         present = [i for i in idfs if i < ceiling]
         weight = scale * (max(present) if present else absent_scale * ceiling)
@@ -179,10 +178,9 @@ def question_concepts(
     if language == "en":
         for word in tokenize(folded, folded=True):
             # English words that the records themselves contain (RCEP, names of programmes) count as is.
-            if word.isascii() and bm25.substring_idf(word) < bm25.substring_idf("\x00"):
+            if word.isascii() and bm25.substring_idf(word) < bm25.max_idf:
                 add([word])
-        lx = lexicon(cache_dir)
-        for tr in lx.translate(question) if lx else []:
+        for tr in translated:
             # A dictionary translation absent from the records may just be the wrong sense of the word;
             # a glossary translation is trusted like a Chinese word.
             add(
@@ -236,8 +234,9 @@ class HybridSearcher:
         folded = fold(question)
         language = detect_language(question)
         bm25_index = self.lexical.index()
-        terms = query_terms(question, folded, language, bm25_index, self.cache_dir)
-        concepts = question_concepts(question, folded, language, bm25_index, self.cache_dir)
+        translated = translations(question, language, self.cache_dir)
+        terms = query_terms(folded, translated, bm25_index)
+        concepts = question_concepts(folded, language, translated, bm25_index)
         bm25 = bm25_index.scores(terms, meeting_ids)
         vector = self.embeddings.encode_query(folded)
         hits = self.store.dense(

@@ -158,10 +158,6 @@ class Store:
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
-    def upsert_meeting(self, meeting: Meeting) -> Status:
-        """Add or replace a meeting; an unchanged meeting (same content hash) is left alone."""
-        return next(self.upsert_meetings([meeting]))[1]
-
     def upsert_meetings(self, meetings: Sequence[Meeting]) -> Iterator[tuple[Meeting, Status]]:
         """Add or replace meetings, yielding each one's status as it is written.
 
