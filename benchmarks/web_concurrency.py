@@ -7,6 +7,12 @@ key string that its answer must contain. Prints p50/p95/max seconds to the full 
 
     .venv/bin/python benchmarks/web_concurrency.py            # 8 users x 3 rounds
     .venv/bin/python benchmarks/web_concurrency.py --users 16 --rounds 5
+    .venv/bin/python benchmarks/web_concurrency.py --ssl-per-request   # gradio_client's costly default
+
+The clients run on the same cores as the server, so client work counts against the answers' latency:
+gradio_client builds a new TLS context for every request unless handed one, which is the one thing
+about it this benchmark changes (see `run`). gradio_client also polls for new messages every 0.05 s,
+so each time includes up to 0.05 s of client-side waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -91,10 +98,15 @@ def _ask(client: Any, question: str) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
-def run(url: str, users: int, rounds: int) -> dict[str, Any]:
+def run(url: str, users: int, rounds: int, *, ssl_per_request: bool = False) -> dict[str, Any]:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False) for _ in range(users)]
+    # gradio_client opens two new httpx clients per request, and each builds a TLS context from the CA
+    # bundle (~0.05 s of CPU each, even for http://): 8 users would spend ~0.9 s of CPU per round on the
+    # very cores the server answers on, work a browser user's machine never does. One context, built
+    # once and shared, verifies exactly as the default does. `--ssl-per-request` keeps the default.
+    ssl_verify: Any = True if ssl_per_request else ssl.create_default_context()
+    clients = [Client(url, verbose=False, ssl_verify=ssl_verify) for _ in range(users)]
     _ask(clients[0], QUESTIONS[0][0])  # warm-up: the first query pays for lazy caches, not for users
     times: list[float] = []
     failures: list[str] = []
@@ -131,6 +143,7 @@ def run(url: str, users: int, rounds: int) -> dict[str, Any]:
         "p50_s": round(statistics.median(times), 3) if times else None,
         "p95_s": round(times[max(0, round(0.95 * len(times)) - 1)], 3) if times else None,
         "max_s": round(times[-1], 3) if times else None,
+        "client_tls": "per request" if ssl_per_request else "shared",
         "failures": failures,
     }
 
@@ -140,17 +153,23 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--url", help="a running `meeting-qa serve` with the sample meeting (default: start one)")
+    parser.add_argument(
+        "--ssl-per-request",
+        action="store_true",
+        help="let gradio_client build a TLS context per request, as it does by default (client CPU, not server)",
+    )
     args = parser.parse_args()
     if args.url:
-        report = run(args.url, args.users, args.rounds)
+        report = run(args.url, args.users, args.rounds, ssl_per_request=args.ssl_per_request)
     else:
         with served() as url:
-            report = run(url, args.users, args.rounds)
+            report = run(url, args.users, args.rounds, ssl_per_request=args.ssl_per_request)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     print(
         f"{report['users']} concurrent users x {report['rounds']} rounds: time to full answer "
         f"p50 {report['p50_s']} s, p95 {report['p95_s']} s, max {report['max_s']} s; "
-        f"{len(report['failures'])} wrong or failed answers (cpus: {os.cpu_count()})"
+        f"{len(report['failures'])} wrong or failed answers (cpus: {os.cpu_count()}, client TLS context: "
+        f"{report['client_tls']})"
     )
     return 1 if report["failures"] else 0
 

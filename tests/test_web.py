@@ -99,6 +99,14 @@ def test_a_one_piece_answer_goes_straight_from_searching_to_the_final_answer() -
     assert "Searching" in content(steps[0][0][-1]) and "mqa-ref-0-c1" in content(steps[1][0][-1])
 
 
+def test_without_a_placeholder_the_question_arrives_with_its_answer(sample_engine: Engine) -> None:
+    steps = list(respond("谁主持了会议？", [], engine=sample_engine, placeholder=False))
+    assert len(steps) == 1
+    history, turns = steps[0]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert "mqa-ref-0-c1" in content(history[1]) and len(turns) == 1
+
+
 def test_respond_ignores_an_empty_message(sample_engine: Engine) -> None:
     assert list(respond("   ", [], engine=sample_engine)) == [([], [])]
 
@@ -423,8 +431,70 @@ def test_the_page_answers_through_its_gradio_api_and_keeps_the_session(
         assert "[1] Yancheng Party Committee" in text  # the copy text
         again = json.dumps(client.predict("会议研究通过了什么方案？", [], [], api_name="/ask"), ensure_ascii=False)
         assert "mqa-ref-1-c1" in again  # the session's earlier turn is remembered
+        assert "[1] Yancheng Party Committee" in again  # a later answer replaces the copy text
     finally:
         app.close()
+
+
+def _served(engine: Engine, settings: Settings) -> tuple[Any, str]:
+    from meeting_qa.web import build_app
+    from meeting_qa.web.app import CHAT_CONCURRENCY
+
+    app = build_app(engine, settings)
+    app.queue(default_concurrency_limit=CHAT_CONCURRENCY)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    return app, f"http://127.0.0.1:{port}/"
+
+
+def _messages(url: str, question: str) -> list[dict[str, Any]]:
+    """The queue messages of one /ask call, read straight off gradio's server-sent events."""
+    import httpx
+
+    config = httpx.get(url + "config").json()
+    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
+    session = "t" + str(free_port())
+    body = {"data": [question, [], None, None], "fn_index": fn_index, "session_hash": session}
+    with httpx.Client(timeout=60) as http:
+        assert http.post(url + "gradio_api/queue/join", json=body).status_code == 200
+        messages = []
+        with http.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session}) as events:
+            for line in events.iter_lines():
+                if line.startswith("data:"):
+                    messages.append(json.loads(line[5:]))
+                    if messages[-1]["msg"] in ("process_completed", "close_stream"):
+                        break
+    return messages
+
+
+def test_an_extractive_answer_reaches_the_page_in_one_message(sample_engine: Engine, settings: Settings) -> None:
+    app, url = _served(sample_engine, settings)
+    try:
+        messages = _messages(url, "谁主持了会议？")
+    finally:
+        app.close()
+    kinds = [m["msg"] for m in messages]
+    assert "process_generating" not in kinds and kinds[-1] == "process_completed"
+    assert "mqa-ref-0-c1" in json.dumps(messages[-1], ensure_ascii=False)
+
+
+def test_an_llm_answer_streams_to_the_page_after_a_searching_placeholder(
+    sample_engine: Engine, settings: Settings
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    sample_engine.chat_model = FakeListChatModel(responses=["会议由市委书记徐缨主持[1]。"])
+    app, url = _served(sample_engine, settings)
+    try:
+        messages = _messages(url, "谁主持了会议？")
+    finally:
+        app.close()
+    generating = [json.dumps(m, ensure_ascii=False) for m in messages if m["msg"] == "process_generating"]
+    assert len(generating) >= 3  # the placeholder, the growing text, the answer with its chips
+    assert "Searching" in generating[0]
+    assert "mqa-caret" in "".join(generating[1:-1])
+    assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
+    assert "徐缨" in json.dumps(messages[-1], ensure_ascii=False)
 
 
 def test_with_a_login_the_page_its_api_and_uploads_need_the_password(sample_engine: Engine, settings: Settings) -> None:

@@ -9,6 +9,11 @@ from typing import Any
 
 # Before gradio is imported: no usage reporting or version pings from a tool that handles meeting records.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+# After every event gradio's queue rebuilds a pandas summary of up to 10,000 past events for its monitoring
+# page, which this app does not offer: ~4 ms per answer on a fresh server, ~19 ms once 10,000 are kept.
+# Keep fewer and summarise them rarely (an operator's own settings win).
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 
 import gradio as gr
 
@@ -21,8 +26,12 @@ from meeting_qa.web.access import check_bind
 from meeting_qa.web.style import CHIPS_JS, CSS
 
 # Answers are CPU-bound (a query embedding, then ranking); a few at a time keeps every request moving
-# on a small server, the rest wait in the queue in order.
+# on a small server, the rest wait in the queue in order. Extractive answers are all CPU and mostly
+# Python, which runs one thread at a time: more in flight than cores only makes them take turns (8 people
+# at once on 2 cores answered sooner with 2 or 1 in flight than with 4, and later still with 8).
+# An LLM answer mostly waits for the model, so several stream at once.
 CHAT_CONCURRENCY = 4
+EXTRACTIVE_CONCURRENCY = max(1, min(CHAT_CONCURRENCY, os.cpu_count() or 1))
 QUEUE_MAX = 64
 TITLE = "会议记录问答 · Meeting Q&A"
 PLACEHOLDER = (
@@ -76,32 +85,59 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             _header_html(meetings),
         )
 
-    def ask(
+    # The extractive answerer hands over its whole answer at once, ~0.1 s after the question: a plain
+    # function sends it as one message. A generator would add a "searching" placeholder and send the
+    # answer twice (as its last update, then as the result), each one more round of gradio work; with
+    # several people asking at once, that overhead is what they wait for. An LLM streams token by
+    # token, so with one the chat shows the placeholder and the growing text.
+    streaming = engine.chat_model is not None
+
+    def to_outputs(
+        hist: list[chat.Message], new_turns: list[chat.Turn], before: Sequence[chat.Turn]
+    ) -> tuple[Any, ...]:
+        if len(new_turns) == len(before) or (turn := new_turns[-1]).answer is None:
+            return "", hist, new_turns, *(gr.skip(),) * 4  # nothing asked, or an error notice in the chat
+        copy = render.plain_text(turn.answer, turn.index)
+        # The copy box and the feedback row appear with the session's first answer; later answers only
+        # replace the copy text (a visibility update rebuilds the component's config on every call).
+        shown = any(t.answer is not None for t in before)
+        return (
+            "",
+            hist,
+            new_turns,
+            render.sources_html(turn.answer, len(new_turns) - 1, turn.index),
+            render.evidence_hint_html(),
+            copy if shown else gr.Textbox(value=copy, visible=True),
+            gr.skip() if shown else gr.Row(visible=True),
+        )
+
+    def ask_once(
+        message: str, history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
+    ) -> tuple[Any, ...]:
+        before = turns or []
+        *_, (hist, new_turns) = chat.respond(message, history, before, selected, engine=engine, placeholder=False)
+        return to_outputs(hist, new_turns, before)
+
+    def ask_streaming(
         message: str, history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
     ) -> Iterator[tuple[Any, ...]]:
-        before = len(turns or [])
-        for hist, new_turns in chat.respond(message, history, turns, selected, engine=engine):
-            if len(new_turns) == before:
-                yield "", hist, new_turns, *(gr.skip(),) * 4
-                continue
-            turn = new_turns[-1]
-            if turn.answer is None:
-                yield "", hist, new_turns, *(gr.skip(),) * 4
-                continue
-            yield (
-                "",
-                hist,
-                new_turns,
-                render.sources_html(turn.answer, len(new_turns) - 1, turn.index),
-                render.evidence_hint_html(),
-                gr.Textbox(value=render.plain_text(turn.answer, turn.index), visible=True),
-                gr.Row(visible=True),
-            )
+        before = turns or []
+        for hist, new_turns in chat.respond(message, history, before, selected, engine=engine):
+            yield to_outputs(hist, new_turns, before)
 
-    def ask_example(
+    ask = ask_streaming if streaming else ask_once
+
+    def example_once(
+        sample: list[str], history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
+    ) -> tuple[Any, ...]:
+        return ask_once(sample[0] if sample else "", history, selected, turns)
+
+    def example_streaming(
         sample: list[str], history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
     ) -> Iterator[tuple[Any, ...]]:
-        yield from ask(sample[0] if sample else "", history, selected, turns)
+        yield from ask_streaming(sample[0] if sample else "", history, selected, turns)
+
+    ask_example = example_streaming if streaming else example_once
 
     def show_evidence(turns: list[chat.Turn], evt: gr.EventData) -> tuple[str, Any]:
         data = evt._data if isinstance(evt._data, dict) else {}
@@ -247,7 +283,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             "outputs": answer_outputs,
             "show_progress": "hidden",
             "concurrency_id": "ask",
-            "concurrency_limit": CHAT_CONCURRENCY,
+            "concurrency_limit": CHAT_CONCURRENCY if streaming else EXTRACTIVE_CONCURRENCY,
         }
         msg.submit(ask, api_name="ask", **chat_event)
         send.click(ask, api_visibility="private", **chat_event)
@@ -333,6 +369,20 @@ def _one_thread_per_request() -> None:
     torch.set_num_threads(1)
 
 
+def _warm_up(engine: Engine) -> None:
+    """Search once in Chinese and once in English, so that no visitor pays for a lazy first load.
+
+    Measured on 2 cores: the first Chinese search takes ~1.5 s (tokenizer dictionaries), the first English
+    one ~0.7 s more (the English-Chinese lexicon), mostly holding the interpreter lock, so everyone asking
+    at that moment would wait too. Retrieval only: no LLM call, nothing is recorded.
+    """
+    for question in ("会议决定了什么？", "What did the meeting decide?"):
+        try:
+            engine.search(question, k=1)
+        except MeetingQAError as e:  # an empty or unusual store: the first visitor will hear about it
+            print(f"warm-up search failed: {e}", file=sys.stderr)
+
+
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, insecure: bool = False) -> None:
     """Serve the web chat until interrupted: loopback by default, login when `settings.auth` is set."""
     from meeting_qa.qa import engine_for
@@ -344,6 +394,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, inse
     _one_thread_per_request()
     engine.embeddings.warm()  # once per process, before the first visitor
     engine.lexical.index()
+    _warm_up(engine)
     app = build_app(engine, settings)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX)
     print(f"meeting-qa web chat: http://{host}:{port}/" + (" (login required)" if credentials else ""), file=sys.stderr)

@@ -51,11 +51,14 @@ def respond(
     meeting_ids: Sequence[str] | None = None,
     *,
     engine: Engine,
+    placeholder: bool = True,
 ) -> Iterator[tuple[list[Message], list[Turn]]]:
     """Stream an answer into the chat.
 
     Yields `(history, turns)`: first the question with a "searching" placeholder, then the growing answer
     text, and last the finished answer with clickable `[n]` chips; the final yield has one more `Turn`.
+    With `placeholder=False` the question appears together with its answer (for an answerer that hands
+    over the whole answer at once, the placeholder would only be shown for a moment, at a cost).
     An empty message changes nothing; a bad question ends in an error notice instead of an exception.
     """
     history = list(history or [])
@@ -66,7 +69,8 @@ def respond(
         return
     ids = tuple(m for m in (meeting_ids or ()) if m) or None
     history.append({"role": "user", "content": render.question_html(question)})
-    yield [*history, {"role": "assistant", "content": render.pending_html()}], turns
+    if placeholder:
+        yield [*history, {"role": "assistant", "content": render.pending_html()}], turns
     turn_no = len(turns)
     answer: Answer | None = None
     streamed = ""
