@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from common import CMRC, SAMPLE, SAMPLE_ID, SEED_DEV, engine
+from common import CMRC, ROOT, SAMPLE, SAMPLE_ID, SEED_DEV, engine
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.eval import GoldItem, _matches, load_gold
 
@@ -97,9 +97,18 @@ def main() -> None:
         eng = engine(eng_name, e5, with_cmrc=with_cmrc)
         return lambda q: [(p.meeting_id, p.paragraph) for p in eng.search(q, k=10)]
 
+    # Mine: holdout.jsonl (written before tuning) and meeting_questions.jsonl (questions about the meeting
+    # itself — its date, its source — written while fixing those kinds among distractors).
+    own = [
+        i
+        for f in ("holdout.jsonl", "meeting_questions.jsonl")
+        for i in load_gold(ROOT / "benchmarks" / f, meeting_id=SAMPLE_ID)
+        if i.answerable and i.gold
+    ]
     sets = [
         ("seed_dev (sample only)", False, dev),
         ("seed_dev + 848 cmrc distractors", True, dev),
+        ("own 21 q + 848 cmrc distractors", True, own),
         ("cmrc2018 200 q", True, cmrc),
     ]
     systems: list[tuple[str, Callable[[bool], Ranker]]] = [

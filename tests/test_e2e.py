@@ -18,6 +18,7 @@ from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID, free_port, stop_proces
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "meeting_qa.cli"]
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -151,3 +152,69 @@ def test_client_server_mode_against_a_real_chroma_server(chroma_server: str, cli
     out = json.loads(run(["ask", "谁主持了会议？", "--json"], env).stdout)
     assert out["citations"][0]["paragraph"] == 1 and "徐纓" in out["citations"][0]["quote"]
     assert json.loads(run(["list", "--json"], env).stdout)["meetings"][0]["meeting_id"] == SAMPLE_ID
+
+
+def test_eval_on_the_dev_set_meets_the_retrieval_and_answer_targets(cli_env: dict[str, str]) -> None:
+    gold = SHARED_EVAL / "seed_dev.jsonl"
+    if not gold.exists():
+        pytest.skip(f"{gold} is not here")
+    result = run(["eval", str(gold), "--json"], cli_env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    overall, langs = report["overall"], report["by_language"]
+    assert overall["hit@1"] >= 0.95
+    assert all(langs[lang]["hit@1"] >= 0.90 for lang in ("zh-Hans", "zh-Hant", "en"))
+    assert langs["zh-Hans"]["hit@3"] == langs["zh-Hant"]["hit@3"] == 1.0 and langs["en"]["hit@3"] >= 0.90
+    assert overall["key_coverage"] >= 0.90 and overall["abstain_recall"] >= 0.90
+    assert overall["false_abstain_rate"] <= 0.05 and overall["citation_precision"] >= 0.95
+
+
+def test_a_question_about_the_meeting_itself_prefers_the_meeting_record_over_a_reference_text(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A store mixing a meeting with reference texts about other meetings: "when was the meeting held?" and
+    "which media published this report?" are about the meeting record (dated), not an article on summits."""
+    env = dict(cli_env, MEETING_QA_STORE=str(tmp_path / "store"))
+    docs = tmp_path / "reference.jsonl"
+    docs.write_text(
+        "\n".join(
+            json.dumps({"id": f"ref-{i}", "title": t, "text": x}, ensure_ascii=False)
+            for i, (t, x) in enumerate(
+                [
+                    (
+                        "首脑会议",
+                        "欧盟－拉美国家首脑会议是两个地区为增进关系而举行的会议，每两年举行一次。1999年6月28日，首届会议在里约热内卢举行。",
+                    ),
+                    ("报纸", "《太阳报》是一份于加拿大发行的报纸，由多家媒体报道转载，1917年收购另一份报纸后改名。"),
+                ]
+            )
+        ),
+        encoding="utf-8",
+    )
+    assert run(["ingest", str(SAMPLE), str(docs)], env).returncode == 0
+    for question, paragraph in (
+        ("When was the meeting held?", 1),
+        ("會議於何時舉行？", 1),
+        ("这篇报道由哪家媒体发布？", 11),
+    ):
+        hits = json.loads(run(["search", question, "--json", "-k", "3"], env).stdout)["passages"]
+        assert (hits[0]["meeting_id"], hits[0]["paragraph"]) == (SAMPLE_ID, paragraph), (question, hits[0])
+
+
+def test_question_vectors_int8_stay_close_to_full_precision_and_passages_are_untouched() -> None:
+    import numpy as np
+
+    from meeting_qa.embeddings import SentenceEmbeddings
+
+    full = SentenceEmbeddings(None, cache_dir=REAL_CACHE, query_int8=False)
+    fast = SentenceEmbeddings(None, cache_dir=REAL_CACHE)
+    questions = ["谁主持了会议？", "會議通過了什麼方案？", "What did the meeting decide about new energy?"]
+    exact = np.stack([full.encode_query(q) for q in questions])
+    # The direct forward pass of encode_query is the library's own encode, vector for vector.
+    assert np.allclose(exact[0], full._encode(questions[:1], "query")[0], atol=1e-5)
+    quantized = np.stack([fast.encode_query(q) for q in questions])
+    cosines = (exact * quantized).sum(axis=1)
+    assert cosines.min() >= 0.97, cosines
+    assert not np.allclose(exact, quantized)  # the int8 copy really is in use
+    passages = ["会议研究通过了今年经贸活动总体工作方案。"]
+    assert np.allclose(full.encode_passages(passages), fast.encode_passages(passages), atol=1e-6)

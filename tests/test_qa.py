@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,31 @@ def test_a_bad_reranker_name_is_reported(settings: Settings) -> None:
 
     with pytest.raises(ModelError, match="/no/such/reranker"):
         load_reranker("/no/such/reranker")
+
+
+def test_settings_read_the_query_int8_switch_and_refuse_a_bad_value() -> None:
+    from meeting_qa.errors import ConfigError
+
+    assert Settings.from_env({}).query_int8 is True
+    assert Settings.from_env({"MEETING_QA_QUERY_INT8": "0"}).query_int8 is False
+    assert Settings.from_env({"MEETING_QA_QUERY_INT8": "yes"}).query_int8 is True
+    with pytest.raises(ConfigError, match="MEETING_QA_QUERY_INT8='maybe'"):
+        Settings.from_env({"MEETING_QA_QUERY_INT8": "maybe"})
+
+
+def test_an_answer_quotes_one_meeting_and_judges_missing_topics_in_that_meeting(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    """Two meetings: one on new energy, one on the housing market. Asked about both topics, an answer from
+    the energy meeting is not backed by the housing meeting's words: it abstains rather than half-answer."""
+    (tmp_path / "energy-2024-01-02.txt").write_text(
+        "会议强调,要大力发展新能源产业,推进风电光伏项目建设。\n会议还研究了其他事项。\n", encoding="utf-8"
+    )
+    (tmp_path / "housing-2024-02-03.txt").write_text(
+        "会议指出,要促进房地产市场平稳健康发展。\n会议还研究了其他事项。\n", encoding="utf-8"
+    )
+    assert fake_engine.ingest([tmp_path]).ok
+    both = fake_engine.ask("会议对新能源产业和房地产市场有何安排？", meeting_ids=["energy-2024-01-02"])
+    assert both.abstained, both.text
+    answer = fake_engine.ask("会议对新能源产业有什么要求？")
+    assert not answer.abstained and {c.meeting_id for c in answer.citations} == {"energy-2024-01-02"}

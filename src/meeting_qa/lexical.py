@@ -20,7 +20,7 @@ from pathlib import Path
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
 
-FORMAT = 4  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 5  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass
@@ -33,13 +33,17 @@ class BM25:
     lengths: list[int] = field(default_factory=list)
     meeting_tokens: dict[str, set[str]] = field(default_factory=dict)  # every token of each meeting
     meeting_texts: dict[str, str] = field(default_factory=dict)  # each meeting's folded text
+    paragraphs: dict[tuple[str, int], StoredParagraph] = field(default_factory=dict)  # saves a store read per query
     k1: float = 1.2
     b: float = 0.75
 
     @classmethod
-    def build(cls, docs: Iterable[tuple[tuple[str, int], str, list[str]]]) -> BM25:
+    def build(cls, paragraphs: Iterable[StoredParagraph]) -> BM25:
         index = cls()
-        for key, text, tokens in docs:
+        for sp in paragraphs:
+            key, text = (sp.meeting_id, sp.paragraph.number), sp.folded
+            tokens = tokenize(text, folded=True)
+            index.paragraphs[key] = sp
             doc = len(index.keys)
             index.keys.append(key)
             index.texts.append(text)
@@ -106,9 +110,10 @@ class LexicalIndex:
         ident = hashlib.sha1(f"{self.store.collection_name}|{self.store.client_id}".encode()).hexdigest()[:16]
         return self.cache_dir / "lexical" / f"{ident}-{generation}-v{FORMAT}.pkl"
 
-    def index(self) -> BM25:
-        """The current BM25 index, rebuilt if the store changed since it was built."""
-        generation = self.store.generation()
+    def index(self, generation: str | None = None) -> BM25:
+        """The current BM25 index, rebuilt if the store changed since it was built (`generation`: the
+        store's token when the caller has just read it)."""
+        generation = generation or self.store.generation()
         if generation == self._generation:
             return self._bm25
         with self._lock:
@@ -116,6 +121,18 @@ class LexicalIndex:
                 self._bm25 = self._load(generation) or self._build(generation)
                 self._generation = generation
         return self._bm25
+
+    def paragraphs(
+        self, keys: Iterable[tuple[str, int]], index: BM25 | None = None
+    ) -> dict[tuple[str, int], StoredParagraph]:
+        """Stored paragraphs by key, from the index (the current one unless given) when it has them; the
+        store is read for the rest."""
+        held = (index or self.index()).paragraphs
+        keys = list(keys)
+        out = {k: held[k] for k in keys if k in held}
+        if len(out) < len(keys):
+            out.update(self.store.get_paragraphs([k for k in keys if k not in out]))
+        return out
 
     def _load(self, generation: str) -> BM25 | None:
         path = self._cache_file(generation)
@@ -129,10 +146,7 @@ class LexicalIndex:
             return None
 
     def _build(self, generation: str) -> BM25:
-        paragraphs: list[StoredParagraph] = self.store.paragraphs()
-        bm25 = BM25.build(
-            ((p.meeting_id, p.paragraph.number), p.folded, tokenize(p.folded, folded=True)) for p in paragraphs
-        )
+        bm25 = BM25.build(self.store.paragraphs())
         path = self._cache_file(generation)
         if path is not None:
             try:

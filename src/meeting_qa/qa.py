@@ -48,7 +48,9 @@ class Engine:
         chat_model: Any | None = None,
         reranker: Any | None = None,
     ) -> Engine:
-        embeddings = embeddings or SentenceEmbeddings(settings.embedding_model, cache_dir=settings.cache_dir)
+        embeddings = embeddings or SentenceEmbeddings(
+            settings.embedding_model, cache_dir=settings.cache_dir, query_int8=settings.query_int8
+        )
         if client is None:
             client = make_client(None if settings.chroma_url else settings.store_dir, settings.chroma_url)
         client_id = settings.chroma_url or str(Path(settings.store_dir).resolve())
@@ -115,8 +117,8 @@ class Engine:
 
     def candidates(self, question: str, *, k: int, meeting_ids: Sequence[str] | None) -> list[Candidate]:
         question = _check_question(question)
-        self.store.check_model()
-        return self.searcher.candidates(question, k=k, meeting_ids=_check_ids(meeting_ids))
+        generation = self.store.check_model()
+        return self.searcher.candidates(question, k=k, meeting_ids=_check_ids(meeting_ids), generation=generation)
 
     def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
         if k < 1:
@@ -134,8 +136,8 @@ class Engine:
     def ask_stream(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Yields text chunks as they are produced, then the final verified `Answer` (always last)."""
         question = _check_question(question)
-        self.store.check_model()
-        sig = self.searcher.signals(question, meeting_ids=_check_ids(meeting_ids))
+        generation = self.store.check_model()
+        sig = self.searcher.signals(question, meeting_ids=_check_ids(meeting_ids), generation=generation)
         cands = self.searcher.fuse(sig, k=5)
         language = sig.language
         extractive = self.answerer.answer(sig, cands)

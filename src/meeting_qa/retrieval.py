@@ -9,8 +9,9 @@ paragraph. English questions also get Chinese search terms from a dictionary (se
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,14 @@ from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.crosslingual import Translation, lexicon
 from meeting_qa.text.fold import Language, detect_language, fold
-from meeting_qa.text.kinds import ANSWER_TYPES, answers_kind, question_kinds
+from meeting_qa.text.kinds import (
+    ANSWER_TYPES,
+    KIND_TERMS,
+    MEETING_REFERENCE,
+    answers_kind,
+    question_kinds,
+    states_date,
+)
 from meeting_qa.text.tokenize import QUESTION_WORDS, TYPE_WORD_WEIGHT, TYPE_WORDS, tokenize, words_with_parts
 from meeting_qa.types import Passage
 
@@ -45,8 +53,11 @@ class FusionWeights:
     lexical_saturation: float = 8.0  # a best BM25 score at or above this counts as a full-strength match
     answer_type: float = 0.2  # bonus when a who/when/how-many/source question meets a name/date/number/source
     meeting_coverage: float = 0.2  # bonus by how much of the question the paragraph's whole meeting covers
+    own_date: float = 0.4  # bonus when "when was the meeting…" meets a paragraph stating its meeting's date
+    meeting_record: float = 0.15  # bonus for a dated meeting record when the question is about "the meeting"
+    kind_terms: float = 0.5  # query weight of the words that mark an answer's kind (来源 for "which media")
     candidates: int = 40
-    fill_dense: int = 12  # lexical-only candidates whose similarity is read from stored vectors
+    fill_dense: int = 6  # lexical-only candidates whose similarity is read from stored vectors
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,7 @@ class Signals:
     bm25: dict[Key, float]
     paragraph_sims: dict[Key, float]
     sentence_sims: dict[Key, dict[int, float]]
+    index: BM25 = field(default_factory=BM25)  # the lexical index the question was scored against
 
 
 @dataclass
@@ -136,9 +148,16 @@ def translations(question: str, language: Language, cache_dir: Path | None) -> l
     return lx.translate(question) if lx is not None else []
 
 
-def query_terms(folded: str, translated: Sequence[Translation], bm25: BM25) -> dict[str, float]:
-    """Weighted search terms: the question's own tokens, plus the Chinese translations of an English one."""
+def query_terms(
+    folded: str, translated: Sequence[Translation], bm25: BM25, kind_weight: float = 0.5
+) -> dict[str, float]:
+    """Weighted search terms: the question's own tokens, the Chinese translations of an English one, and the
+    words that mark the kind of answer it wants."""
     terms: dict[str, float] = {}
+    for kind in question_kinds(folded):
+        for term in KIND_TERMS.get(kind, ()):
+            if bm25.idf(term) > 0:
+                terms[term] = kind_weight
     for token, count in Counter(tokenize(folded, folded=True)).items():
         # Interrogatives say nothing; answer-type words ("which principles") say little.
         if token not in QUESTION_WORDS:
@@ -159,7 +178,20 @@ def query_terms(folded: str, translated: Sequence[Translation], bm25: BM25) -> d
 ENGLISH_ABSENT_SCALE = 0.5
 
 
-def question_concepts(folded: str, language: Language, translated: Sequence[Translation], bm25: BM25) -> list[Concept]:
+def names_in(question: str) -> set[str]:
+    """English words a question writes as names (RCEP, COVID-19, 5G, a capitalised word after the first),
+    lower-cased like folded text."""
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9+-]*", question)
+    return {
+        w.lower()
+        for i, w in enumerate(words)
+        if any(ch.isdigit() for ch in w) or any(ch.isupper() for ch in w[1:]) or (i > 0 and w[0].isupper())
+    }
+
+
+def question_concepts(
+    folded: str, language: Language, translated: Sequence[Translation], bm25: BM25, names: set[str] | None = None
+) -> list[Concept]:
     """The question's concepts, weighted by how rare they are in the records (absent = rarest)."""
     concepts: list[Concept] = []
 
@@ -177,8 +209,10 @@ def question_concepts(folded: str, language: Language, translated: Sequence[Tran
 
     if language == "en":
         for word in tokenize(folded, folded=True):
-            # English words that the records themselves contain (RCEP, names of programmes) count as is.
-            if word.isascii() and bm25.substring_idf(word) < bm25.max_idf:
+            # Names the question writes in English that the records themselves contain (RCEP) count as is;
+            # ordinary words ("say", "business") speak through their translations, even where some record
+            # (a Wikipedia gloss) happens to contain them.
+            if word.isascii() and word in (names or ()) and bm25.substring_idf(word) < bm25.max_idf:
                 add([word])
         for tr in translated:
             # A dictionary translation absent from the records may just be the wrong sense of the word;
@@ -196,7 +230,7 @@ def question_concepts(folded: str, language: Language, translated: Sequence[Tran
 
 
 def _calibrate_dense(sim: float, w: FusionWeights) -> float:
-    return float(np.clip((sim - w.dense_floor) / (w.dense_ceiling - w.dense_floor), 0.0, 1.0))
+    return min(1.0, max(0.0, (sim - w.dense_floor) / (w.dense_ceiling - w.dense_floor)))
 
 
 def _blend(paragraph: float | None, sentence: float | None, share: float) -> float:
@@ -207,6 +241,17 @@ def _blend(paragraph: float | None, sentence: float | None, share: float) -> flo
     if sentence is None:
         return paragraph
     return share * sentence + (1 - share) * paragraph
+
+
+def _record_ids(paragraphs: Iterable[StoredParagraph]) -> list[str]:
+    """Record ids of paragraphs and, for those of several sentences, of their sentences."""
+    ids: list[str] = []
+    for sp in paragraphs:
+        mid, n = sp.meeting_id, sp.paragraph.number
+        ids.append(f"p::{mid}::{n}")
+        if len(sp.paragraph.sentences) > 1:
+            ids.extend(f"s::{mid}::{n}::{k}" for k in range(1, len(sp.paragraph.sentences) + 1))
+    return ids
 
 
 class HybridSearcher:
@@ -229,28 +274,31 @@ class HybridSearcher:
         self.reranker = reranker
         self.cache_dir = cache_dir
 
-    def signals(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Signals:
+    def signals(
+        self, question: str, *, meeting_ids: Sequence[str] | None = None, generation: str | None = None
+    ) -> Signals:
         """Lexical and dense evidence for a question; filters are applied inside the store query."""
         folded = fold(question)
         language = detect_language(question)
-        bm25_index = self.lexical.index()
+        bm25_index = self.lexical.index(generation)
         translated = translations(question, language, self.cache_dir)
-        terms = query_terms(folded, translated, bm25_index)
-        concepts = question_concepts(folded, language, translated, bm25_index)
+        terms = query_terms(folded, translated, bm25_index, self.weights.kind_terms)
+        concepts = question_concepts(folded, language, translated, bm25_index, names_in(question))
         bm25 = bm25_index.scores(terms, meeting_ids)
         vector = self.embeddings.encode_query(folded)
         hits = self.store.dense(
             vector, k=self.weights.candidates, kinds=("paragraph", "sentence"), meeting_ids=meeting_ids
         )
+        held = self.lexical.paragraphs({(h.meeting_id, h.paragraph) for h in hits}, bm25_index)
         para_sim: dict[Key, float] = {}
         sent_sims: dict[Key, dict[int, float]] = {}
         for h in hits:
             key = (h.meeting_id, h.paragraph)
             if h.kind == "paragraph":
                 para_sim[key] = h.similarity
-            else:
-                sent_sims.setdefault(key, {})[h.start] = h.similarity
-        return Signals(question, folded, language, terms, concepts, vector, bm25, para_sim, sent_sims)
+            elif key in held and 0 < h.sentence <= len(held[key].paragraph.sentences):
+                sent_sims.setdefault(key, {})[held[key].paragraph.sentences[h.sentence - 1].start] = h.similarity
+        return Signals(question, folded, language, terms, concepts, vector, bm25, para_sim, sent_sims, bm25_index)
 
     def fuse(self, sig: Signals, *, k: int, weights: FusionWeights | None = None) -> list[Candidate]:
         """Calibrated, weighted fusion of the signals; the top `k` paragraphs, best first."""
@@ -260,7 +308,7 @@ class HybridSearcher:
             keys |= {key for key, _ in sorted(sig.bm25.items(), key=lambda kv: -kv[1])[: w.candidates]}
         if not keys:
             return []
-        stored = self.store.get_paragraphs(keys)
+        stored = self.lexical.paragraphs(keys, sig.index)
         # Only the strongest lexical-only candidates are worth a vector fetch; the rest cannot reach the top.
         missing = [k for k in keys if k in stored and k not in sig.paragraph_sims]
         missing.sort(key=lambda k: -sig.bm25.get(k, 0.0))
@@ -268,7 +316,9 @@ class HybridSearcher:
         # Damp lexical scores when even the best match is weak (a single common word matching).
         lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
         kinds = question_kinds(sig.folded) & ANSWER_TYPES
-        bm25 = self.lexical.index()
+        about_meeting = MEETING_REFERENCE.search(sig.folded) is not None
+        about_meeting_date = about_meeting and "when" in kinds
+        bm25 = sig.index
         meeting_cov: dict[str, float] = {}
         out: list[Candidate] = []
         for key in keys:
@@ -287,6 +337,12 @@ class HybridSearcher:
             cand.score = w.lexical * cand.lexical + w.dense * cand.dense
             if kinds and any(answers_kind(k, sp.folded) for k in kinds):
                 cand.score += w.answer_type
+            if about_meeting_date and states_date(sp.folded, sp.date):
+                # "When was the meeting held?" is answered where a record states its own meeting's date.
+                cand.score += w.own_date
+            if about_meeting and sp.date:
+                # "The meeting" is a meeting record (these carry their date), not a reference text about meetings.
+                cand.score += w.meeting_record
             mid = sp.meeting_id
             if mid not in meeting_cov:
                 # A question about "the meeting" is about a record that covers all of it, not a stray paragraph.
@@ -302,13 +358,7 @@ class HybridSearcher:
     def _fill_dense(self, sig: Signals, missing: list[StoredParagraph]) -> None:
         """Lexical candidates that the dense top-k missed get their real similarities from stored vectors
         (an absent similarity is not a zero one)."""
-        ids: list[str] = []
-        for sp in missing:
-            mid, n = sp.meeting_id, sp.paragraph.number
-            ids.append(f"p::{mid}::{n}")
-            if len(sp.paragraph.sentences) > 1:
-                ids.extend(f"s::{mid}::{n}::{k}" for k in range(1, len(sp.paragraph.sentences) + 1))
-        vectors = self.store.vectors(ids)
+        vectors = self.store.vectors(_record_ids(missing))
         for sp in missing:
             key = (sp.meeting_id, sp.paragraph.number)
             vec = vectors.get(f"p::{key[0]}::{key[1]}")
@@ -320,9 +370,11 @@ class HybridSearcher:
                 if svec is not None:
                     sims[sent.start] = float(np.dot(sig.vector, svec))
 
-    def candidates(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Candidate]:
+    def candidates(
+        self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None, generation: str | None = None
+    ) -> list[Candidate]:
         """The top `k` paragraphs for a question, best first, with their evidence signals."""
-        return self.fuse(self.signals(question, meeting_ids=meeting_ids), k=k)
+        return self.fuse(self.signals(question, meeting_ids=meeting_ids, generation=generation), k=k)
 
     def _rerank(self, question: str, cands: list[Candidate]) -> list[Candidate]:
         scores = self.reranker.predict([(question, c.stored.paragraph.text) for c in cands])  # type: ignore[union-attr]

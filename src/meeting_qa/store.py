@@ -34,14 +34,27 @@ Status = str  # "added" | "updated" | "unchanged"
 
 @dataclass(frozen=True)
 class Hit:
-    """A dense match: a paragraph or one of its sentences."""
+    """A dense match: a paragraph (sentence 0) or its `sentence`-th sentence (1-based)."""
 
     meeting_id: str
     paragraph: int
     kind: str  # "paragraph" | "sentence"
     similarity: float
-    start: int = 0
-    end: int = 0
+    sentence: int = 0
+
+
+def parse_id(record_id: str) -> tuple[str, str, int, int] | None:
+    """(kind, meeting_id, paragraph, sentence) of a paragraph or sentence record id; None for others."""
+    try:
+        if record_id.startswith("s::"):
+            mid, n, k = record_id[3:].rsplit("::", 2)
+            return "sentence", mid, int(n), int(k)
+        if record_id.startswith("p::"):
+            mid, n = record_id[3:].rsplit("::", 1)
+            return "paragraph", mid, int(n), 0
+    except ValueError:
+        return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -128,9 +141,11 @@ class Store:
         # Re-read: another process may have written since this object was made.
         return dict(self.client.get_collection(self.collection_name).metadata or {})
 
-    def check_model(self) -> None:
-        """Refuse to mix vectors of two models: the store must be re-ingested to switch models."""
-        built_with = self._fresh_metadata().get("embedding_model")
+    def check_model(self) -> str:
+        """Refuse to mix vectors of two models: the store must be re-ingested to switch models.
+        Returns the store's generation token, read in the same trip (see `generation`)."""
+        meta = self._fresh_metadata()
+        built_with = meta.get("embedding_model")
         if built_with and built_with != self.model_label:
             raise ModelMismatchError(
                 f"the store was built with embedding model {built_with!r} but {self.model_label!r} is "
@@ -139,6 +154,7 @@ class Store:
                 value=self.model_label,
             )
         self._checked = True
+        return str(meta.get("generation", "empty"))
 
     def generation(self) -> str:
         """A token that changes whenever any process writes to this store."""
@@ -342,23 +358,18 @@ class Store:
             where = {"$and": [kind_filter, {"meeting_id": {"$in": list(meeting_ids)}}]}
         else:
             fetch = k + k // 4
-        results = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            [float(x) for x in vector], k=fetch, filter=where
+        # Only distances: the record id says what matched, and the caller holds the paragraphs' text.
+        got = self._collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=fetch, where=where, include=["distances"]
         )
         hits = []
-        for doc, distance in results:
-            m = doc.metadata
-            if m.get("kind") not in kinds:
+        for record_id, distance in zip((got.get("ids") or [[]])[0], (got.get("distances") or [[]])[0], strict=True):
+            parsed = parse_id(record_id)
+            if parsed is None or parsed[0] not in kinds:
                 continue
+            kind, mid, n, sentence = parsed
             hits.append(
-                Hit(
-                    meeting_id=str(m["meeting_id"]),
-                    paragraph=int(m["paragraph"]),
-                    kind=str(m["kind"]),
-                    similarity=1.0 - float(distance),
-                    start=int(m.get("start", 0)),
-                    end=int(m.get("end", 0)),
-                )
+                Hit(meeting_id=mid, paragraph=n, kind=kind, similarity=1.0 - float(distance), sentence=sentence)
             )
         return hits[:k]
 

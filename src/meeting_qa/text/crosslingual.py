@@ -45,7 +45,7 @@ def _lemmas(word: str) -> list[str]:
 # English verbs that frame a question ("what did they decide about X") rather than name its topic.
 FRAMING = frozenset(
     "decide decision approve adopt pass say mention discuss talk require requirement ask aim expect "
-    "emphasize stress point note propose agree conclude".split()
+    "emphasize stress point note propose agree conclude publish release issue report article media outlet".split()
 )
 
 

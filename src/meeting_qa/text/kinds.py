@@ -42,6 +42,26 @@ KIND_PATTERNS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
+# Words that mark where an answer of a kind is stated: searched for beside the question's own words, since
+# a source line "(来源:盐阜大众报报业集团)" shares no word with "这篇报道由哪家媒体发布？".
+KIND_TERMS: dict[str, tuple[str, ...]] = {"source": ("来源", "出处", "报业")}
+
+
+# A question about the meeting itself ("when was the meeting held?"), not about something it discussed.
+MEETING_REFERENCE = re.compile(r"会议|会上|本次会|这次会|此次会|\bmeeting\b")
+
+
+def states_date(folded_text: str, date: str | None) -> bool:
+    """Whether a text states this ISO date (2022-05-06 as 5月6日, 2022年5月6日 or 2022-05-06)."""
+    if not date:
+        return False
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date)
+    if m is None:
+        return False
+    month, day = int(m[2]), int(m[3])
+    return date in folded_text or re.search(rf"(?<!\d){month}月{day}日", folded_text) is not None
+
+
 # Kinds that expect a type of answer: evidence without anything of that type does not answer them.
 ANSWER_TYPES = frozenset({"who", "when", "quantity", "source"})
 LIST_KINDS = frozenset({"requirement"})
