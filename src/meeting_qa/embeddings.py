@@ -36,8 +36,8 @@ class SentenceEmbeddings(Embeddings):
     Passages are always embedded at full precision. Questions, by default, go through a copy of the model
     whose linear layers are int8 (dynamic quantization): on a CPU the forward pass of a short question is
     bound by reading the weights, and a quarter of the bytes makes it about twice as fast, while the
-    question's vector stays within cosine 0.98 of the full-precision one (tests/test_e2e.py; ranking on the
-    dev sets unchanged, BENCHMARKS.md). `query_int8=False` (MEETING_QA_QUERY_INT8=0) turns this off."""
+    question's vector stays within cosine ~0.98 of the full-precision one (tests/test_e2e.py; hit@1 on the
+    dev sets unchanged, one cmrc2018 question of 200 lower: BENCHMARKS.md). `query_int8=False` (MEETING_QA_QUERY_INT8=0) turns this off."""
 
     def __init__(
         self,
