@@ -18,7 +18,8 @@ from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID, free_port, stop_proces
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "meeting_qa.cli"]
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+# The dev question sets live beside the checkout (../shared); SHARED_DIR points elsewhere for a clone kept apart.
+SHARED_EVAL = Path(os.environ.get("SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared") / "eval"
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
