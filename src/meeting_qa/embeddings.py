@@ -91,10 +91,13 @@ class SentenceEmbeddings(Embeddings):
                 value=path,
             ) from e
 
-    def _encode(self, texts: list[str], prompt_name: str) -> np.ndarray:
+    def _model_for(self, prompt_name: str) -> SentenceTransformer:
+        """The int8 copy for questions when there is one, else the model."""
         model = self._load()
-        if prompt_name == "query" and self._query_model is not None:
-            model = self._query_model
+        return self._query_model if prompt_name == "query" and self._query_model is not None else model
+
+    def _encode(self, texts: list[str], prompt_name: str) -> np.ndarray:
+        model = self._model_for(prompt_name)
         kwargs: dict[str, Any] = {}
         if prompt_name in (model.prompts or {}):
             kwargs["prompt_name"] = prompt_name
@@ -115,13 +118,13 @@ class SentenceEmbeddings(Embeddings):
         """One question's vector. Straight through the model's modules: `SentenceTransformer.encode` spends
         about as long walking and re-flagging modules as a short question's forward pass takes (same vector:
         tests/test_e2e.py)."""
-        model = self._load()
-        if self._query_model is not None:
-            model = self._query_model
+        import torch
+
+        model = self._model_for("query")
         prompt = (model.prompts or {}).get("query", "")
         try:
             features = model.preprocess([prompt + text])
-            with torch_inference():
+            with torch.inference_mode():
                 out = model.forward(features)
             vector = out["sentence_embedding"][0].float().numpy()
         except Exception:  # a model whose modules do not fit this path: the full encode
@@ -138,12 +141,6 @@ class SentenceEmbeddings(Embeddings):
     def warm(self) -> None:
         """Load the model now (servers call this at start so the first user does not wait)."""
         self._load()
-
-
-def torch_inference() -> Any:
-    import torch
-
-    return torch.inference_mode()
 
 
 def _int8_copy(model: SentenceTransformer) -> SentenceTransformer | None:

@@ -24,7 +24,7 @@ from pydantic import ConfigDict
 
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.lexical import BM25, LexicalIndex
-from meeting_qa.store import Store, StoredParagraph
+from meeting_qa.store import Store, StoredParagraph, paragraph_id, sentence_id
 from meeting_qa.text.crosslingual import Translation, lexicon
 from meeting_qa.text.fold import Language, detect_language, fold
 from meeting_qa.text.kinds import (
@@ -87,6 +87,13 @@ class TextView:
 
     def mentions(self, term: str) -> bool:
         return term in self.tokens or (len(term) >= 3 and term in self.folded)
+
+
+def meeting_view(index: BM25, meeting_id: str, *, fallback: str = "") -> TextView:
+    """A whole meeting's text as the lexical index holds it (`fallback` for a meeting it does not hold)."""
+    if meeting_id in index.meeting_texts:
+        return TextView(index.meeting_texts[meeting_id], index.meeting_tokens.get(meeting_id, set()))
+    return TextView(fallback)
 
 
 def coverage(concepts: Sequence[Concept], text: TextView) -> float:
@@ -248,9 +255,9 @@ def _record_ids(paragraphs: Iterable[StoredParagraph]) -> list[str]:
     ids: list[str] = []
     for sp in paragraphs:
         mid, n = sp.meeting_id, sp.paragraph.number
-        ids.append(f"p::{mid}::{n}")
+        ids.append(paragraph_id(mid, n))
         if len(sp.paragraph.sentences) > 1:
-            ids.extend(f"s::{mid}::{n}::{k}" for k in range(1, len(sp.paragraph.sentences) + 1))
+            ids.extend(sentence_id(mid, n, k) for k in range(1, len(sp.paragraph.sentences) + 1))
     return ids
 
 
@@ -318,7 +325,6 @@ class HybridSearcher:
         kinds = question_kinds(sig.folded) & ANSWER_TYPES
         about_meeting = MEETING_REFERENCE.search(sig.folded) is not None
         about_meeting_date = about_meeting and "when" in kinds
-        bm25 = sig.index
         meeting_cov: dict[str, float] = {}
         out: list[Candidate] = []
         for key in keys:
@@ -346,8 +352,7 @@ class HybridSearcher:
             mid = sp.meeting_id
             if mid not in meeting_cov:
                 # A question about "the meeting" is about a record that covers all of it, not a stray paragraph.
-                view = TextView(bm25.meeting_texts.get(mid, ""), bm25.meeting_tokens.get(mid, set()))
-                meeting_cov[mid] = coverage(sig.concepts, view)
+                meeting_cov[mid] = coverage(sig.concepts, meeting_view(sig.index, mid))
             cand.score += w.meeting_coverage * meeting_cov[mid]
             out.append(cand)
         out.sort(key=lambda c: (-c.score, c.key))
@@ -361,12 +366,12 @@ class HybridSearcher:
         vectors = self.store.vectors(_record_ids(missing))
         for sp in missing:
             key = (sp.meeting_id, sp.paragraph.number)
-            vec = vectors.get(f"p::{key[0]}::{key[1]}")
+            vec = vectors.get(paragraph_id(*key))
             if vec is not None:
                 sig.paragraph_sims[key] = float(np.dot(sig.vector, vec))
             sims = sig.sentence_sims.setdefault(key, {})
             for k, sent in enumerate(sp.paragraph.sentences, 1):
-                svec = vectors.get(f"s::{key[0]}::{key[1]}::{k}")
+                svec = vectors.get(sentence_id(*key, k))
                 if svec is not None:
                     sims[sent.start] = float(np.dot(sig.vector, svec))
 

@@ -43,6 +43,20 @@ class Hit:
     sentence: int = 0
 
 
+def meeting_record_id(meeting_id: str) -> str:
+    return f"m::{meeting_id}"
+
+
+def paragraph_id(meeting_id: str, paragraph: int) -> str:
+    return f"p::{meeting_id}::{paragraph}"
+
+
+def sentence_id(meeting_id: str, paragraph: int, sentence: int) -> str:
+    """The record of a paragraph's `sentence`-th sentence (1-based); only paragraphs of several sentences
+    have sentence records (a one-sentence paragraph's record stands for its sentence)."""
+    return f"s::{meeting_id}::{paragraph}::{sentence}"
+
+
 def parse_id(record_id: str) -> tuple[str, str, int, int] | None:
     """(kind, meeting_id, paragraph, sentence) of a paragraph or sentence record id; None for others."""
     try:
@@ -170,7 +184,7 @@ class Store:
     # -- writes ---------------------------------------------------------------------------------------
 
     def stored_hash(self, meeting_id: str) -> str | None:
-        got = self._collection.get(ids=[f"m::{meeting_id}"], include=["metadatas"])
+        got = self._collection.get(ids=[meeting_record_id(meeting_id)], include=["metadatas"])
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
@@ -204,7 +218,7 @@ class Store:
 
     def _stored_hashes(self, meeting_ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        ids = [f"m::{m}" for m in dict.fromkeys(meeting_ids)]
+        ids = [meeting_record_id(m) for m in dict.fromkeys(meeting_ids)]
         for i in range(0, len(ids), 500):
             got = self._collection.get(ids=ids[i : i + 500], include=["metadatas"])
             for meta in got.get("metadatas") or []:
@@ -245,7 +259,7 @@ class Store:
         metas: list[dict[str, Any]] = []
         mid = meeting.meeting_id
         for p in meeting.paragraphs:
-            ids.append(f"p::{mid}::{p.number}")
+            ids.append(paragraph_id(mid, p.number))
             texts.append(fold(p.text))
             metas.append(
                 _meta(
@@ -262,12 +276,12 @@ class Store:
             )
             if len(p.sentences) > 1:
                 for k, s in enumerate(p.sentences, 1):
-                    ids.append(f"s::{mid}::{p.number}::{k}")
+                    ids.append(sentence_id(mid, p.number, k))
                     texts.append(fold(p.text[s.start : s.end]))
                     metas.append(
                         _meta(kind="sentence", meeting_id=mid, paragraph=p.number, sentence=k, start=s.start, end=s.end)
                     )
-        ids.append(f"m::{mid}")
+        ids.append(meeting_record_id(mid))
         texts.append(fold(meeting.title))
         metas.append(
             _meta(
@@ -322,7 +336,7 @@ class Store:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
-        got = self._collection.get(ids=[f"p::{m}::{n}" for m, n in keys], include=["metadatas", "documents"])
+        got = self._collection.get(ids=[paragraph_id(m, n) for m, n in keys], include=["metadatas", "documents"])
         out = {}
         for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True):
             sp = _stored(meta, doc)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from meeting_qa.answer import messages
-from meeting_qa.retrieval import Candidate, Signals, TextView, coverage
+from meeting_qa.retrieval import Candidate, Signals, TextView, coverage, meeting_view
+from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
 from meeting_qa.text.kinds import ANSWER_TYPES, KIND_PATTERNS, LIST_KINDS, question_kinds
 from meeting_qa.text.segment import split_clauses
@@ -72,7 +73,7 @@ class ExtractiveAnswerer:
             sentences = cand.stored.paragraph.sentences
             for k, s in enumerate(sentences, 1):
                 if s.start not in cand.sentence_sims:
-                    wanted.append(f"s::{mid}::{n}::{k}" if len(sentences) > 1 else f"p::{mid}::{n}")
+                    wanted.append(sentence_id(mid, n, k) if len(sentences) > 1 else paragraph_id(mid, n))
         vectors = self.vectors(wanted)
         top_score = max((c.score for c in cands), default=0.0) or 1.0
         share = self.tuning.coverage_share
@@ -86,7 +87,7 @@ class ExtractiveAnswerer:
                 cov = coverage(sig.concepts, TextView(text))
                 sim = cand.sentence_sims.get(s.start)
                 if sim is None:
-                    vec = vectors.get(f"s::{mid}::{n}::{k}" if len(p.sentences) > 1 else f"p::{mid}::{n}")
+                    vec = vectors.get(sentence_id(mid, n, k) if len(p.sentences) > 1 else paragraph_id(mid, n))
                     sim = float(np.dot(sig.vector, vec)) if vec is not None else cand.dense_raw
                 dense = self._dense(sim)
                 bonus = sum(0.25 for kind in kinds if KIND_PATTERNS[kind][1].search(text))
@@ -115,8 +116,7 @@ class ExtractiveAnswerer:
         # A topic word that the meeting the answer would come from never mentions (房地产, 人事任免) means its
         # record does not cover the question — judged per meeting, since another record in the store (a
         # different meeting, a reference text) mentioning the word does not make this one answer it.
-        mid = cands[0].stored.meeting_id
-        meeting = TextView(sig.index.meeting_texts.get(mid, cands[0].stored.folded), sig.index.meeting_tokens.get(mid))
+        meeting = meeting_view(sig.index, cands[0].stored.meeting_id, fallback=cands[0].stored.folded)
         if any(c.core and (c.absent or not c.covered_by(meeting)) for c in sig.concepts):
             strength *= self.tuning.absent_topic_factor
         return strength
