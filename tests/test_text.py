@@ -83,35 +83,3 @@ def test_sentence_spans_are_ordered_non_overlapping_and_trimmed(text: str) -> No
     # Nothing but whitespace is ever left out.
     covered = "".join(text[s.start : s.end] for s in spans)
     assert "".join(text.split()) == "".join(covered.split())
-
-
-def test_a_meeting_date_is_recognised_in_the_forms_records_write_it() -> None:
-    from meeting_qa.text.kinds import states_date
-
-    assert states_date("5月6日,市委常委会召开会议", "2022-05-06")
-    assert states_date("会议于2022-05-06召开", "2022-05-06")
-    assert not states_date("15月6日", "2022-05-06") and not states_date("5月16日召开", "2022-05-06")
-    assert not states_date("5月6日", None) and not states_date("5月6日", "May 6")
-
-
-def test_english_names_are_told_from_ordinary_words() -> None:
-    from meeting_qa.retrieval import names_in
-
-    assert names_in("What did the meeting say about RCEP and COVID-19 in Yancheng?") == {"rcep", "covid-19", "yancheng"}
-    assert names_in("What did the meeting say about the business environment?") == set()
-
-
-def test_a_source_question_also_searches_for_the_words_that_mark_a_source() -> None:
-    from meeting_qa.lexical import BM25
-    from meeting_qa.retrieval import query_terms
-    from meeting_qa.store import StoredParagraph
-    from meeting_qa.types import Paragraph, Sentence
-
-    def para(n: int, text: str) -> StoredParagraph:
-        return StoredParagraph("m", Paragraph(n, text, (Sentence(0, len(text)),)), fold(text), "M", None)
-
-    index = BM25.build([para(1, "(来源:盐阜大众报报业集团)"), para(2, "会议研究了其他事项。")])
-    terms = query_terms(fold("这篇报道由哪家媒体发布？"), [], index)
-    assert terms.get("来源", 0) > 0
-    assert index.scores(terms).get(("m", 1), 0) > index.scores(terms).get(("m", 2), 0)
-    assert "来源" not in query_terms(fold("会议研究了什么？"), [], index)

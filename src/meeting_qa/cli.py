@@ -78,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a gold JSON Lines file")
     p.add_argument("gold", type=Path, metavar="GOLD.jsonl")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--meeting", help="meeting that bare gold paragraph numbers refer to (default: the only one)")
+    p.add_argument(
+        "--meeting",
+        help="search and answer within this meeting only; bare gold paragraph numbers refer to it "
+        "(default: the whole store, and bare numbers need a store of one meeting)",
+    )
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
     return parser
 

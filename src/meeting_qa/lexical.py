@@ -20,7 +20,7 @@ from pathlib import Path
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
 
-FORMAT = 5  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 6  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass
@@ -42,7 +42,8 @@ class BM25:
         index = cls()
         for sp in paragraphs:
             key, text = (sp.meeting_id, sp.paragraph.number), sp.folded
-            tokens = tokenize(text, folded=True)
+            # A turn is found by its speaker's name too ("what did Councillor Whitcombe say…").
+            tokens = tokenize(text, folded=True) + (tokenize(sp.paragraph.speaker) if sp.paragraph.speaker else [])
             index.paragraphs[key] = sp
             doc = len(index.keys)
             index.keys.append(key)

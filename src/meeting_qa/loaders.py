@@ -25,9 +25,11 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 _HAN_END = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]$")
 _HAN_START = re.compile(r"^[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_TURN = re.compile(
-    rf"^\s*(?:[\[(（]?(?P<time>{_TIME})[\])）]?\s*)?(?P<speaker>[^\s:：\[\]()（）,，。]{{1,24}}(?:\s[^\s:：]{{1,12}})?)\s*[:：]\s*(?P<text>\S.*)$"
-)
+# A speaker label: up to six words (titles, honorifics, several names: "Dr. Ines Halvorsen", "Lynne Neagle
+# AM") and an optional role in parentheses ("(Director of Transit Planning)", "（主持人）").
+_NAME_WORD = r"[^\s:：\[\]()（）,，。]"
+_SPEAKER = rf"{_NAME_WORD}{{1,24}}(?:\s{_NAME_WORD}{{1,16}}){{0,5}}(?:\s*[(（][^()（）:：]{{1,60}}[)）])?"
+_TURN = re.compile(rf"^\s*(?:[\[(（]?(?P<time>{_TIME})[\])）]?\s*)?(?P<speaker>{_SPEAKER})\s*[:：]\s*(?P<text>\S.*)$")
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 _ID_UNSAFE = re.compile(r"[^0-9A-Za-z\u3400-\u9fff_.-]+")
 

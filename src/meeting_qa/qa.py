@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from meeting_qa.answer.extractive import ExtractiveAnswerer
+from meeting_qa.calibration import calibration_for
 from meeting_qa.config import Settings
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.errors import InputError, LoaderError
@@ -23,6 +24,7 @@ from meeting_qa.store import Store, make_client
 from meeting_qa.types import Answer, FileReport, IngestReport, Meeting, MeetingInfo, Passage
 
 MAX_QUESTION_CHARS = 2000
+ANSWER_CANDIDATES = 8  # enough for a question across meetings to see each meeting's best paragraph
 ProgressFn = Callable[[str, int, int], None]  # (source, meetings done, meetings total)
 
 
@@ -100,7 +102,9 @@ class Engine:
             else:
                 seen[meeting.meeting_id] = meeting.source
                 unique.append(meeting)
+        changed = False
         for done, (meeting, status) in enumerate(self.store.upsert_meetings(unique), 1):
+            changed = changed or status != "unchanged"
             reports.append(
                 FileReport(
                     path=meeting.source,
@@ -113,6 +117,9 @@ class Engine:
             )
             if progress:
                 progress(meeting.source, done, len(unique))
+        if changed:
+            # The model's similarity scale, measured on what the store now holds (calibration.py).
+            calibration_for(self.store, self.embeddings, refresh=True)
         return IngestReport(tuple(reports))
 
     def candidates(self, question: str, *, k: int, meeting_ids: Sequence[str] | None) -> list[Candidate]:
@@ -138,8 +145,8 @@ class Engine:
         question = _check_question(question)
         generation = self.store.check_model()
         sig = self.searcher.signals(question, meeting_ids=_check_ids(meeting_ids), generation=generation)
-        cands = self.searcher.fuse(sig, k=5)
-        language = sig.language
+        cands = self.searcher.fuse(sig, k=ANSWER_CANDIDATES)
+        language = sig.question.language
         extractive = self.answerer.answer(sig, cands)
         if self.chat_model is None:
             yield extractive.text

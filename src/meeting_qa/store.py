@@ -175,6 +175,18 @@ class Store:
         meta = self._fresh_metadata()
         return str(meta.get("generation", "empty"))
 
+    def metadata(self) -> dict[str, Any]:
+        """The collection's metadata as stored now (model, generation, calibration)."""
+        return self._fresh_metadata()
+
+    def update_metadata(self, values: dict[str, Any]) -> None:
+        """Add derived facts (e.g. the model's calibration) to the collection's metadata; not a data write,
+        so the generation token stays."""
+        meta = self._fresh_metadata()
+        meta.update(values)
+        meta.pop("hnsw:space", None)
+        self._collection.modify(metadata=meta)
+
     def _touch(self) -> None:
         meta = self._fresh_metadata()
         meta.update(embedding_model=self.model_label, generation=uuid.uuid4().hex)

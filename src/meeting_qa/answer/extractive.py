@@ -1,8 +1,10 @@
 """The default answerer: composes a short answer from the source sentences that best answer the question.
 
 No LLM: every word of the answer body is a quote (folded to the question's script), each followed by its
-`[n]` marker. It abstains when the evidence is too weak — a decision calibrated on the dev set, not
-"nothing was retrieved".
+`[n]` marker. It abstains when the evidence is too weak — judged against the meeting the answer would come
+from, with thresholds fitted leave-one-meeting-out (benchmarks/loo.py), not "nothing was retrieved".
+A question across meetings ("历次会议…", "which meetings…") is answered meeting by meeting, latest first;
+a question about a value as it stands now gives the later meeting's value and what it replaced.
 """
 
 from __future__ import annotations
@@ -13,32 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from meeting_qa.answer import messages
-from meeting_qa.retrieval import Candidate, Signals, TextView, coverage, meeting_view
+from meeting_qa.profile import AnswerTuning, Profile, default_profile
+from meeting_qa.question import TextView, coverage
+from meeting_qa.retrieval import Candidate, Signals, meeting_view
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
-from meeting_qa.text.kinds import ANSWER_TYPES, KIND_PATTERNS, LIST_KINDS, question_kinds
 from meeting_qa.text.segment import split_clauses
 from meeting_qa.types import Answer, Citation, Sentence
 
 
 @dataclass(frozen=True)
-class AnswerTuning:
-    """Calibrated on ../shared/eval/seed_dev.jsonl (see BENCHMARKS.md)."""
-
-    # Midway between the unanswerable max (0.28, d24 "How many new COVID cases…") and the answerable min
-    # (0.35, d07) of seed_dev + benchmarks/holdout.jsonl (benchmarks/tune_answers.py prints them).
-    abstain_below: float = 0.31
-    coverage_share: float = 0.8  # strength = share * concept coverage + (1 - share) * calibrated dense
-    absent_topic_factor: float = 0.5
-    max_sentences: int = 3
-    keep_ratio: float = 0.82  # other sentences kept when they score this close to the best
-    long_sentence: int = 110  # sentences longer than this are trimmed to their best clauses
-    clause_window: int = 90
-    dense_floor: float = 0.75
-    dense_span: float = 0.15
-
-
-@dataclass
 class Scored:
     cand: Candidate
     span: Sentence
@@ -53,19 +39,21 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         vectors: Callable[[Sequence[str]], dict[str, np.ndarray]],
-        tuning: AnswerTuning | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self.vectors = vectors
-        self.tuning = tuning or AnswerTuning()
+        self.profile = profile or default_profile()
+
+    @property
+    def tuning(self) -> AnswerTuning:
+        return self.profile.answer
 
     # -- evidence ---------------------------------------------------------------------------------
 
-    def _dense(self, sim: float) -> float:
-        return float(np.clip((sim - self.tuning.dense_floor) / self.tuning.dense_span, 0.0, 1.0))
-
     def score_sentences(self, sig: Signals, cands: Sequence[Candidate]) -> list[Scored]:
-        """Every sentence of the candidate paragraphs, scored by concept coverage, similarity and question kind."""
-        kinds = question_kinds(sig.folded)
+        """Every sentence of the candidate paragraphs, scored by concept coverage, similarity and question
+        kind, leaning on the paragraph's retrieval score."""
+        kinds = sig.question.kinds
         # Similarities the retriever already has are reused; only the other sentences' vectors are read.
         wanted: list[str] = []
         for cand in cands:
@@ -77,47 +65,52 @@ class ExtractiveAnswerer:
         vectors = self.vectors(wanted)
         top_score = max((c.score for c in cands), default=0.0) or 1.0
         share = self.tuning.coverage_share
+        prior_share = self.tuning.paragraph_prior
         scored: list[Scored] = []
         for cand in cands:
             p = cand.stored.paragraph
             prior = cand.score / top_score
             mid, n = cand.key
+            speaker = f" {fold(p.speaker)}" if p.speaker else ""
             for k, s in enumerate(p.sentences, 1):
                 text = fold(p.text[s.start : s.end])
-                cov = coverage(sig.concepts, TextView(text))
+                cov = coverage(sig.concepts, TextView(text + speaker), within_meeting=True)
                 sim = cand.sentence_sims.get(s.start)
                 if sim is None:
                     vec = vectors.get(sentence_id(mid, n, k) if len(p.sentences) > 1 else paragraph_id(mid, n))
                     sim = float(np.dot(sig.vector, vec)) if vec is not None else cand.dense_raw
-                dense = self._dense(sim)
-                bonus = sum(0.25 for kind in kinds if KIND_PATTERNS[kind][1].search(text))
-                score = (share * cov + (1 - share) * dense + bonus) * (0.5 + 0.5 * prior)
+                dense = sig.calibration.scale(sim)
+                bonus = sum(0.25 for kind in kinds if self.profile.answers_kind(kind, text))
+                score = (share * cov + (1 - share) * dense + bonus) * ((1 - prior_share) + prior_share * prior)
                 scored.append(Scored(cand, s, score, cov, dense))
         scored.sort(key=lambda x: -x.score)
         return scored
 
+    def paragraph_strength(self, sig: Signals, cand: Candidate) -> float:
+        """How well one paragraph addresses the question (0..1): concept coverage and similarity. Questions
+        that expect a type of answer (a person, a date, a number, a unit) are half answered by evidence
+        with something of that type, and not answered by evidence without."""
+        share = self.tuning.coverage_share
+        kinds = sig.question.kinds & self.profile.answer_types
+        speaker = cand.stored.paragraph.speaker
+        view = TextView(cand.stored.folded + (f" {fold(speaker)}" if speaker else ""))
+        cov = coverage(sig.concepts, view, within_meeting=bool(sig.question.meetings))
+        if kinds:
+            typed = any(self.profile.answers_kind(k, cand.stored.folded) for k in kinds)
+            cov = cov if typed else cov * self.tuning.missing_type_factor
+        return share * cov + (1 - share) * sig.calibration.scale(cand.dense_raw)
+
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
-        """How well the best paragraph addresses the question (0..1): concept coverage and similarity."""
+        """How well the best paragraph of the answer's meeting addresses the question (0..1)."""
         if not cands:
             return 0.0
-        share = self.tuning.coverage_share
-        # Questions that expect a type of answer (a person, a date, a number, a source): evidence without
-        # anything of that type does not answer them, evidence with it half does.
-        kinds = question_kinds(sig.folded) & ANSWER_TYPES
-
-        def paragraph_strength(c: Candidate) -> float:
-            cov = coverage(sig.concepts, TextView(c.stored.folded))
-            if kinds:
-                typed = any(KIND_PATTERNS[k][1].search(c.stored.folded) for k in kinds)
-                cov = 0.5 + 0.5 * cov if typed else 0.5 * cov
-            return share * cov + (1 - share) * self._dense(c.dense_raw)
-
-        strength = max(paragraph_strength(c) for c in cands[:3])
+        top_meeting = cands[0].stored.meeting_id
+        strength = max(self.paragraph_strength(sig, c) for c in cands[:3] if c.stored.meeting_id == top_meeting)
         # A topic word that the meeting the answer would come from never mentions (房地产, 人事任免) means its
         # record does not cover the question — judged per meeting, since another record in the store (a
         # different meeting, a reference text) mentioning the word does not make this one answer it.
-        meeting = meeting_view(sig.index, cands[0].stored.meeting_id, fallback=cands[0].stored.folded)
-        if any(c.core and (c.absent or not c.covered_by(meeting)) for c in sig.concepts):
+        meeting = meeting_view(sig.index, top_meeting, fallback=cands[0].stored.folded)
+        if any(c.core and c.applies_to(meeting) and (c.absent or not c.covered_by(meeting)) for c in sig.concepts):
             strength *= self.tuning.absent_topic_factor
         return strength
 
@@ -125,22 +118,69 @@ class ExtractiveAnswerer:
 
     def answer(self, sig: Signals, cands: Sequence[Candidate]) -> Answer:
         t = self.tuning
-        language = sig.language
+        language = sig.question.language
         strength = self.strength(sig, cands)
         if not cands or strength < t.abstain_below:
             related = [c.passage() for c in cands[:3]]
             return Answer(messages.not_found(language, related), True, (), tuple(related))
-        # One answer speaks for one meeting: the best-ranked paragraph's. Other meetings' matches would mix
-        # records (a Wikipedia summit "held in 1999" into "when was the meeting held?").
+        groups = self._meeting_groups(sig, cands)
+        several = sig.catalog is not None and len(sig.catalog.cards) > 1
+        citations: list[Citation] = []
+        parts: list[str] = []
+        latest_change = sig.question.latest and len(groups) == 2 and not sig.question.which_meeting
+        for i, group in enumerate(groups):
+            card = sig.catalog.get(group[0].stored.meeting_id) if sig.catalog is not None else None
+            body = self._compose(sig, group, citations)
+            name = card.label if (card is not None and several) else None
+            reference = card is not None and not card.date and several
+            head = messages.lead(language, name=name, chinese_quote=_is_chinese(group), reference=reference)
+            if latest_change and i == 1 and card is not None:
+                opening, closing = messages.earlier(language, card.label)
+                parts.append(opening + body + closing)
+            else:
+                parts.append(head + body)
+        joiner = "" if latest_change else messages.separator(language)
+        return Answer(joiner.join(parts), False, tuple(citations))
+
+    def _meeting_groups(self, sig: Signals, cands: Sequence[Candidate]) -> list[list[Candidate]]:
+        """The candidates to answer from, grouped by meeting: one meeting for most questions; for a question
+        across meetings, every meeting whose evidence is strong enough, latest first."""
         top_meeting = cands[0].stored.meeting_id
-        scored = self.score_sentences(sig, [c for c in cands[:3] if c.stored.meeting_id == top_meeting])
+        by_meeting: dict[str, list[Candidate]] = {}
+        for c in cands:
+            by_meeting.setdefault(c.stored.meeting_id, []).append(c)
+        q = sig.question
+        if not (q.across or q.which_meeting or q.latest) or len(by_meeting) == 1:
+            return [by_meeting[top_meeting][:3]]
+        best = self.paragraph_strength(sig, cands[0])
+        chosen = [
+            group[:2]
+            for mid, group in by_meeting.items()
+            if mid == top_meeting
+            or (
+                self.paragraph_strength(sig, group[0]) >= max(self.tuning.abstain_below, 0.75 * best)
+                and group[0].score >= 0.6 * cands[0].score
+            )
+        ][: self.tuning.max_meetings]
+        if q.which_meeting and not q.across and not q.latest:
+            chosen = chosen[:1] if len(chosen) == 1 else chosen
+        if q.latest:
+            chosen = chosen[:2]
+        chosen.sort(key=lambda g: g[0].stored.date or "", reverse=True)
+        return chosen
+
+    def _compose(self, sig: Signals, cands: Sequence[Candidate], citations: list[Citation]) -> str:
+        """The quoted sentences of one meeting, each with its marker (appended to `citations`)."""
+        t = self.tuning
+        language = sig.question.language
+        scored = self.score_sentences(sig, cands)
         best = scored[0].score
         chosen = [scored[0]]
         # "What is required / how" questions are answered by lists of requirements: keep more of them.
-        wants_list = bool(question_kinds(sig.folded) & LIST_KINDS)
+        wants_list = bool(sig.question.kinds & self.profile.list_kinds)
         limit = t.max_sentences + (1 if wants_list else 0)
         keep = t.keep_ratio - (0.1 if wants_list else 0.0)
-        requirement_cue = KIND_PATTERNS["requirement"][1]
+        requirement_cue = self.profile.kind("requirement").answer
         for s in scored[1:]:
             if len(chosen) >= limit:
                 break
@@ -154,10 +194,8 @@ class ExtractiveAnswerer:
             close = near and s.cand.score >= 0.9 * chosen[0].cand.score
             if listed or (same_paragraph and s.score >= keep * best) or close:
                 chosen.append(s)
-        spans = self._merge([(c.cand, self._trim(sig, c)) for c in chosen])
-        citations: list[Citation] = []
         parts: list[str] = []
-        for cand, span, score in spans:
+        for cand, span, score in self._merge([(c.cand, self._trim(sig, c)) for c in chosen]):
             p = cand.stored.paragraph
             quote = p.text[span.start : span.end]
             citations.append(
@@ -176,8 +214,7 @@ class ExtractiveAnswerer:
             if p.speaker:
                 shown = f"{p.speaker}：{shown}" if language != "en" else f"{p.speaker}: {shown}"
             parts.append(f"{shown}[{len(citations)}]")
-        body = ("「" + "」 「".join(parts) + "」") if language == "en" else "".join(parts)
-        return Answer(messages.lead(language) + body, False, tuple(citations))
+        return ("「" + "」 「".join(parts) + "」") if language == "en" else "".join(parts)
 
     def _trim(self, sig: Signals, s: Scored) -> Sentence:
         """Long sentences are cut to the clause window that best matches the question."""
@@ -190,7 +227,7 @@ class ExtractiveAnswerer:
 
         def clause_score(c: Sentence) -> float:
             view = TextView(fold(p.text[c.start : c.end]))
-            return sum(k.weight for k in sig.concepts if k.covered_by(view))
+            return sum(k.weight for k in sig.concepts if not k.names_meeting and k.covered_by(view))
 
         scores = [clause_score(c) for c in clauses]
         best_i = int(np.argmax(scores)) if max(scores) > 0 else 0
@@ -236,3 +273,7 @@ class ExtractiveAnswerer:
                     cur = span
             out.append((cand, cur, cand.score))
         return out
+
+
+def _is_chinese(cands: Sequence[Candidate]) -> bool:
+    return not TextView(cands[0].stored.folded).is_english

@@ -13,24 +13,28 @@ import importlib.util
 import pickle
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from meeting_qa.profile import default_profile
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|be)\s+")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
-_STOP = frozenset(
+STOP_EN = frozenset(
     "a an the of to in on at for and or is are was were be been being by with about what which who whom whose "
-    "when where why how did does do done this that these those it its as from according meeting meetings say "
+    "when where why how did does do done this that these those it its as from according say "
     "said says tell told there their they them any many much some should would could can will may might "
-    "has have had not no yes please records record".split()
+    "has have had not no yes please i me my we our you your he him his she her us get got "
+    "into over under than then also just only each both all other such".split()
 )
-FORMAT = 1
+FORMAT = 2
 MAX_GLOSS_WORDS = 3
 
 
-def _lemmas(word: str) -> list[str]:
+def lemmas(word: str) -> list[str]:
     """The word and plausible base forms (cases→case, held→hold is left to the dictionary's own entries)."""
     forms = [word]
     for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
@@ -42,11 +46,7 @@ def _lemmas(word: str) -> list[str]:
     return forms
 
 
-# English verbs that frame a question ("what did they decide about X") rather than name its topic.
-FRAMING = frozenset(
-    "decide decision approve adopt pass say mention discuss talk require requirement ask aim expect "
-    "emphasize stress point note propose agree conclude publish release issue report article media outlet".split()
-)
+_PINYIN = re.compile(r"^[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -56,49 +56,50 @@ class Translation:
     weight: float
     heads: list[str]
     curated: bool  # from the meeting glossary (trusted), not a dictionary sense that may be the wrong one
-
-
-def load_glossary() -> dict[str, list[str]]:
-    """The meeting-vocabulary glossary shipped as package data."""
-    from importlib.resources import files
-
-    glossary: dict[str, list[str]] = {}
-    text = files("meeting_qa.text").joinpath("glossary_en_zh.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            english, _, chinese = line.partition("\t")
-            glossary[english.strip().lower()] = chinese.split()
-    return glossary
+    english: tuple[str, ...] = ()  # the question's words this group translates
+    framing: bool = False  # a word that frames the question ("decide", "say") rather than names its topic
 
 
 class Lexicon:
     """English gloss (1–3 words) → simplified Chinese headwords."""
 
-    def __init__(self, exact: dict[str, list[str]], glossary: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        exact: dict[str, list[str]],
+        glossary: Mapping[str, Sequence[str]] | None = None,
+        *,
+        reverse: dict[str, list[str]] | None = None,
+        pinyin: dict[str, list[str]] | None = None,
+        framing: frozenset[str] = frozenset(),
+    ) -> None:
         self.exact = exact
-        self.glossary = glossary if glossary is not None else load_glossary()
+        self.glossary = {
+            k: list(v) for k, v in (glossary if glossary is not None else default_profile().glossary).items()
+        }
+        self.reverse = reverse or {}  # simplified word → short English glosses (Chinese questions, English records)
+        self.pinyin = pinyin or {}  # simplified character → toneless pinyin readings (English names of places)
+        self.framing = framing or default_profile().framing_en
 
     @classmethod
     def from_cedict(cls, path: Path) -> Lexicon:
-        exact: dict[str, list[str]] = {}
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("#"):
-                    continue
-                m = _ENTRY.match(line.strip())
-                if not m:
-                    continue
-                simplified = m.group(2)
-                for gloss in m.group(3).split("/"):
-                    for part in gloss.split(";"):
-                        g = _LEADING.sub("", _PAREN.sub("", part).strip().lower()).strip(" .,!?")
-                        if not g or g.startswith(("cl:", "see ", "variant of", "surname ")):
-                            continue
-                        if len(g.split()) <= MAX_GLOSS_WORDS:
-                            heads = exact.setdefault(g, [])
-                            if simplified not in heads:
-                                heads.append(simplified)
-        return cls(exact)
+        exact, reverse, pinyin = read_cedict(path)
+        return cls(exact, reverse=reverse, pinyin=pinyin)
+
+    def english_for(self, word: str) -> list[str]:
+        """Short English glosses of a simplified Chinese word (for Chinese questions over English records)."""
+        return self.reverse.get(word, [])
+
+    def pinyin_forms(self, word: str, limit: int = 16) -> set[str]:
+        """Toneless pinyin spellings of a Chinese word (鹭原 → luyuan), every reading of each character."""
+        forms = {""}
+        for ch in word:
+            readings = self.pinyin.get(ch)
+            if not readings:
+                return set()
+            forms = {f + r for f in forms for r in readings}
+            if len(forms) > limit:
+                forms = set(sorted(forms)[:limit])
+        return forms
 
     def translate(self, question: str) -> list[Translation]:
         """Groups of alternative Chinese terms for an English question, one group per English word or phrase,
@@ -106,7 +107,7 @@ class Lexicon:
         group that actually occur in the records). Framing verbs ("decide", "say") weigh less: they tell
         what kind of statement is wanted, not what it is about."""
         words = _WORDS.findall(question.lower())
-        content = [w for w in words if w not in _STOP or w in self.glossary]
+        content = [w for w in words if w not in STOP_EN or w in self.glossary]
         groups: list[Translation] = []
         used: set[int] = set()
         # Longest phrases first: "new energy" and "business environment" beat their single words.
@@ -118,23 +119,64 @@ class Lexicon:
                 if found:
                     heads, curated = found
                     used.update(range(i, i + n))
-                    framing = n == 1 and any(f in FRAMING for f in _lemmas(content[i]))
-                    groups.append(Translation(float(n) * (0.25 if framing else 1.0), heads, curated and not framing))
+                    framing = n == 1 and any(f in self.framing for f in lemmas(content[i]))
+                    groups.append(
+                        Translation(
+                            float(n) * (0.25 if framing else 1.0),
+                            heads,
+                            curated and not framing,
+                            tuple(content[i : i + n]),
+                            framing,
+                        )
+                    )
         return groups
 
     def _lookup(self, words: list[str]) -> tuple[list[str], bool] | None:
         """Chinese headwords for an English word or phrase, and whether they come from the curated glossary."""
         *head, last = words
-        for form in _lemmas(last):
+        for form in lemmas(last):
             phrase = " ".join([*head, form])
             # The meeting glossary first: CC-CEDICT's everyday senses ("chair" → 椅子) would drown it.
             if phrase in self.glossary:
                 return self.glossary[phrase], True
-        for form in _lemmas(last):
+        for form in lemmas(last):
             phrase = " ".join([*head, form])
             if phrase in self.exact:
                 return self.exact[phrase], False
         return None
+
+
+def read_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
+    """CC-CEDICT as three maps: English gloss → headwords, headword → short glosses, character → pinyin."""
+    exact: dict[str, list[str]] = {}
+    reverse: dict[str, list[str]] = {}
+    pinyin: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = _ENTRY.match(line.strip())
+            if not m:
+                continue
+            simplified = m.group(2)
+            if len(simplified) == 1:
+                reading = line[line.index("[") + 1 : line.index("]")].lower()
+                syllable = _PINYIN.match(reading.replace("u:", "v"))
+                if syllable and syllable.group(0) not in pinyin.setdefault(simplified, []):
+                    pinyin[simplified].append(syllable.group(0))
+            for gloss in m.group(3).split("/"):
+                for part in gloss.split(";"):
+                    g = _LEADING.sub("", _PAREN.sub("", part).strip().lower()).strip(" .,!?")
+                    if not g or g.startswith(("cl:", "see ", "variant of", "surname ", "old variant")):
+                        continue
+                    if len(g.split()) <= MAX_GLOSS_WORDS:
+                        heads = exact.setdefault(g, [])
+                        if simplified not in heads:
+                            heads.append(simplified)
+                    glosses = reverse.setdefault(simplified, [])
+                    if " " not in g and g.isalpha() and len(glosses) < 6 and g not in glosses and g not in STOP_EN:
+                        glosses.append(g)
+    return exact, reverse, pinyin
 
 
 _lexicon: Lexicon | None = None
@@ -163,7 +205,8 @@ def lexicon(cache_dir: Path | None = None) -> Lexicon | None:
             if cached is not None and cached.exists():
                 try:
                     with cached.open("rb") as f:
-                        _lexicon = Lexicon(pickle.load(f))
+                        exact, reverse, pinyin = pickle.load(f)
+                    _lexicon = Lexicon(exact, reverse=reverse, pinyin=pinyin)
                 except Exception:
                     _lexicon = None
             if _lexicon is None:
@@ -173,7 +216,7 @@ def lexicon(cache_dir: Path | None = None) -> Lexicon | None:
                         cached.parent.mkdir(parents=True, exist_ok=True)
                         tmp = cached.with_suffix(".tmp")
                         with tmp.open("wb") as f:
-                            pickle.dump(_lexicon.exact, f)
+                            pickle.dump((_lexicon.exact, _lexicon.reverse, _lexicon.pinyin), f)
                         tmp.replace(cached)
                     except OSError:
                         pass

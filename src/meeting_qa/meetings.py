@@ -1,0 +1,148 @@
+"""What a meeting record says about itself: its title, place, body and date read from its own text
+(the genre's opening sentence "2024年2月26日下午，望澜县县长褚文远主持召开县政府第21次常务会议…"), and its
+speakers. Derived from stored paragraphs at query time, so no re-ingest is needed when this improves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from meeting_qa.profile import Profile
+from meeting_qa.store import StoredParagraph
+from meeting_qa.text.fold import t2s
+from meeting_qa.text.tokenize import tokenize
+
+_HAN = "\u4e00-\u9fff"
+_DATE_FULL = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+# Honorifics and titles in a speaker label are not the person's name.
+_NOT_NAME = frozenset("mr ms mrs dr prof professor councillor councilor chair cllr sir madam am mp mla".split())
+
+
+@dataclass(frozen=True)
+class MeetingCard:
+    meeting_id: str
+    title: str  # the stored title (from the file name or the document)
+    date: str | None
+    heading: str  # the meeting's own name read from its text ("望澜县政府第21次常务会议"), or the title
+    places: tuple[str, ...]  # place names the opening names, with and without their suffix (望澜县, 望澜)
+    body_terms: tuple[str, ...]  # search tokens of the meeting's name (政府, 常务会议, 党组…)
+    title_words: tuple[str, ...]  # lower-case words of an English title ("alder", "creek", "school")
+    speakers: tuple[str, ...]
+    english: bool  # the record is written in English
+
+    @cached_property
+    def speaker_names(self) -> dict[str, frozenset[str]]:
+        """Each speaker's name words and role words (lower case), for questions that name a speaker."""
+        out: dict[str, frozenset[str]] = {}
+        for label in self.speakers:
+            words = re.findall(r"[A-Za-z][A-Za-z'-]+|[" + _HAN + r"]{2,4}", label)
+            out[label] = frozenset(w.lower() for w in words if w.lower() not in _NOT_NAME)
+        return out
+
+    @property
+    def label(self) -> str:
+        """How an answer names the meeting: its own name and date."""
+        return f"{self.heading}（{self.date}）" if self.date else self.heading
+
+
+def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: Profile) -> MeetingCard:
+    """A meeting's card from its stored paragraphs (in reading order)."""
+    first = paragraphs[0] if paragraphs else None
+    title = first.title if first else meeting_id
+    date = first.date if first else None
+    opening = t2s(first.paragraph.text) if first else ""  # the genre's patterns are written in simplified
+    heading, places = _heading(opening, profile)
+    if not places:
+        # An opening that says only "市长…主持召开市政府…": the genre names its documents after the place
+        # (《汀阳市城镇老旧小区改造三年行动方案》).
+        documents = re.findall(
+            rf"《([{_HAN}]{{2,3}}?)({profile.place_suffix})", t2s(" ".join(p.paragraph.text for p in paragraphs))
+        )
+        if documents:
+            base, suffix = max(set(documents), key=documents.count)
+            places = (base + suffix, base)
+            if heading and not heading.startswith(base):
+                heading = base + heading if heading[:1] == suffix else base + suffix + heading
+    english = bool(paragraphs) and _is_english(" ".join(p.paragraph.text for p in paragraphs[:5]))
+    speakers = tuple(dict.fromkeys(p.paragraph.speaker for p in paragraphs if p.paragraph.speaker))
+    title_words = tuple(w.lower() for w in re.findall(r"[A-Za-z]{3,}", title))
+    return MeetingCard(
+        meeting_id=meeting_id,
+        title=title,
+        date=date,
+        heading=heading or title,
+        places=places,
+        body_terms=tuple(dict.fromkeys(tokenize(heading))) if heading else (),
+        title_words=title_words,
+        speakers=speakers,
+        english=english,
+    )
+
+
+def _is_english(text: str) -> bool:
+    latin = len(re.findall(r"[A-Za-z]", text))
+    han = len(re.findall(f"[{_HAN}]", text))
+    return latin > 3 * han
+
+
+def _heading(opening: str, profile: Profile) -> tuple[str, tuple[str, ...]]:
+    """The meeting's name and the place names of its opening sentence."""
+    sentence = re.split(r"[。!！?？]", opening, maxsplit=1)[0]
+    suffix = profile.place_suffix
+    # Places stand where the genre's opening puts them: after the date or "中共", before the body
+    # ("2024年3月12日上午，中共鹭原市委…", "日前，鹭原市云屏区区长…"), possibly one after another.
+    anchor = re.compile(rf"(?:^|中共|[上下]午[，,]?|日前[，,]?|日[，,]?)(?=[{_HAN}]{{2,3}}(?:{suffix}))")
+    one = re.compile(rf"([{_HAN}]{{2,3}}?)({suffix})")
+    places: list[str] = []
+    for m_anchor in anchor.finditer(sentence):
+        pos = m_anchor.end()
+        while (m_place := one.match(sentence, pos)) is not None:
+            places.extend([m_place.group(0), m_place.group(1)])
+            pos = m_place.end()
+    m = profile.title_pattern.search(sentence)
+    if not m:
+        return "", tuple(dict.fromkeys(places))
+    body = m.group("body").strip()
+    named = [p for p in places if re.fullmatch(f"(?:{suffix})", p[-1:])]
+    # The place whose level the body names (区政府 → 云屏区, not the city it belongs to); else the nearest.
+    place = next((p for p in named if p[-1] == body[:1]), named[-1] if named else "")
+    if place and not body.startswith(place) and place[:-1] not in body:
+        # "望澜县" + "县政府第21次常务会议" share the suffix: 望澜县政府第21次常务会议.
+        body = place + body[1:] if body[:1] == place[-1:] else place + body
+    return body, tuple(dict.fromkeys(places))
+
+
+class Catalog:
+    """Cards of every meeting in a store (built from the lexical index's paragraphs)."""
+
+    def __init__(self, paragraphs: Iterable[StoredParagraph], profile: Profile) -> None:
+        by_meeting: dict[str, list[StoredParagraph]] = {}
+        for sp in paragraphs:
+            by_meeting.setdefault(sp.meeting_id, []).append(sp)
+        self.cards = {
+            mid: read_card(mid, sorted(ps, key=lambda p: p.paragraph.number), profile) for mid, ps in by_meeting.items()
+        }
+
+    def __getitem__(self, meeting_id: str) -> MeetingCard:
+        return self.cards[meeting_id]
+
+    def get(self, meeting_id: str) -> MeetingCard | None:
+        return self.cards.get(meeting_id)
+
+    @property
+    def records(self) -> int:
+        """How many dated meeting records the store holds (reference texts carry no date)."""
+        return sum(1 for c in self.cards.values() if c.date)
+
+
+def states_date(folded_text: str, date: str | None) -> bool:
+    """Whether a text states this ISO date (2022-05-06 as 5月6日, 2022年5月6日 or 2022-05-06)."""
+    if not date:
+        return False
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date)
+    if m is None:
+        return False
+    month, day = int(m[2]), int(m[3])
+    return date in folded_text or re.search(rf"(?<!\d){month}月{day}日", folded_text) is not None

@@ -1,0 +1,365 @@
+"""One frozen `Question` per question: language, kinds, weighted concepts and search terms, translations,
+and the meetings and speakers it names. Built once; retrieval and every answerer read it."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Protocol
+
+from meeting_qa.meetings import Catalog, MeetingCard
+from meeting_qa.profile import Profile
+from meeting_qa.text.crosslingual import STOP_EN, Lexicon, Translation, lemmas
+from meeting_qa.text.fold import Language, detect_language, fold
+from meeting_qa.text.tokenize import tokenize, words_with_parts
+
+_ENGLISH_WORD = re.compile(r"[a-z][a-z0-9'-]*")
+_MONTHS = "january february march april may june july august september october november december".split()
+ENGLISH_ABSENT_SCALE = 0.5
+
+
+class TermStats(Protocol):
+    """What question analysis needs from the lexical index."""
+
+    def idf(self, term: str) -> float: ...
+    def substring_idf(self, term: str) -> float: ...
+    @property
+    def max_idf(self) -> float: ...
+
+
+class TextView:
+    """A folded text with its search tokens. Two-character terms must be whole tokens (本地产业 does not
+    mention 地产); longer terms may also match as substrings (jieba may cut question and record apart
+    differently); English terms match by lemma (casings ~ casing ~ case)."""
+
+    def __init__(self, folded: str, tokens: set[str] | None = None) -> None:
+        self.folded = folded
+        self.tokens = tokens if tokens is not None else set(tokenize(folded, folded=True))
+
+    @cached_property
+    def is_english(self) -> bool:
+        latin = sum(1 for ch in self.folded[:2000] if "a" <= ch <= "z")
+        han = sum(1 for ch in self.folded[:2000] if "\u4e00" <= ch <= "\u9fff")
+        return latin > 3 * han
+
+    @cached_property
+    def english(self) -> frozenset[str]:
+        return frozenset(form for t in self.tokens if t.isascii() for form in lemmas(t))
+
+    def mentions(self, term: str) -> bool:
+        if term.isascii():
+            if " " in term:
+                return term in self.folded
+            return term in self.tokens or any(form in self.english for form in lemmas(term))
+        return term in self.tokens or (len(term) >= 3 and term in self.folded)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question asks about: alternative spellings (jieba sub-words, translations either way)
+    and a weight. A concept absent from every record weighs the most: that is what makes abstention work."""
+
+    alternatives: tuple[str, ...]
+    weight: float
+    absent: bool = False  # found in no record at all
+    core: bool = True  # names a topic (not an answer-type word like 原则/要求, not a loose translation)
+    english_only: bool = False  # an English word with no translation: says nothing about a Chinese text
+    names_meeting: bool = False  # names the meeting (its place, body, title): chooses the meeting, not a sentence
+
+    def applies_to(self, text: TextView) -> bool:
+        return not self.english_only or text.is_english
+
+    def covered_by(self, text: TextView) -> bool:
+        return any(text.mentions(a) for a in self.alternatives)
+
+
+def coverage(concepts: Sequence[Concept], text: TextView, *, within_meeting: bool = False) -> float:
+    """Weighted share of the question's concepts that a text mentions. `within_meeting`: the text is part of
+    the meeting the question names, so the words that name that meeting say nothing about which part."""
+    relevant = [c for c in concepts if c.applies_to(text)]
+    if within_meeting and any(not c.names_meeting for c in relevant):
+        relevant = [c for c in relevant if not c.names_meeting]
+    total = sum(c.weight for c in relevant)
+    if total <= 0:
+        return 0.0
+    return sum(c.weight for c in relevant if c.covered_by(text)) / total
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    folded: str
+    language: Language
+    kinds: frozenset[str]
+    concepts: tuple[Concept, ...]
+    terms: tuple[tuple[str, float], ...]  # weighted search terms for the lexical index
+    translations: tuple[Translation, ...]
+    names: frozenset[str]  # English words written as names (RCEP, Kestrel, Luyuan), lower case
+    meetings: tuple[tuple[str, float], ...]  # meetings the question names, with how clearly (0..1)
+    speakers: tuple[tuple[str, str], ...]  # (meeting_id, speaker label) the question names
+    about_meeting: bool  # refers to "the meeting" itself
+    which_meeting: bool  # asks which meeting(s)
+    across: bool  # spans meetings ("历次会议", "which meetings", "各地")
+    latest: bool  # asks for a value as it stands now ("latest", "现在定在")
+
+    @property
+    def term_weights(self) -> dict[str, float]:
+        return dict(self.terms)
+
+    @property
+    def named_meetings(self) -> dict[str, float]:
+        return dict(self.meetings)
+
+
+def names_in(question: str) -> set[str]:
+    """English words a question writes as names (RCEP, COVID-19, 5G, a capitalised word after the first),
+    lower-cased like folded text."""
+    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9+-]*", question)
+    return {
+        w.lower()
+        for i, w in enumerate(words)
+        if any(ch.isdigit() for ch in w) or any(ch.isupper() for ch in w[1:]) or (i > 0 and w[0].isupper())
+    }
+
+
+def analyze(
+    text: str,
+    *,
+    stats: TermStats,
+    profile: Profile,
+    lexicon: Lexicon | None = None,
+    catalog: Catalog | None = None,
+) -> Question:
+    """Everything meeting-qa needs to know about a question, computed once."""
+    folded = fold(text)
+    language = detect_language(text)
+    kinds = profile.question_kinds(folded)
+    translated = tuple(lexicon.translate(text)) if (lexicon is not None and language == "en") else ()
+    names = frozenset(names_in(text))
+    has_english_records = catalog is not None and any(c.english for c in catalog.cards.values())
+    concepts = _concepts(folded, language, translated, names, stats, profile, lexicon, has_english_records)
+    concepts = concepts + _place_concepts(names, concepts, lexicon, catalog, stats)
+    terms = _terms(folded, kinds, concepts, translated, stats, profile)
+    meetings = _named_meetings(folded, names, terms, catalog, lexicon, profile)
+    if meetings and catalog is not None:
+        concepts, terms = _mark_meeting_names(concepts, terms, [catalog[m] for m in meetings], profile)
+    speakers = _named_speakers(folded, catalog, dict(meetings))
+    return Question(
+        text=text,
+        folded=folded,
+        language=language,
+        kinds=kinds,
+        concepts=tuple(concepts),
+        terms=tuple(terms.items()),
+        translations=translated,
+        names=names,
+        meetings=tuple(sorted(meetings.items())),
+        speakers=tuple(speakers),
+        about_meeting=profile.meeting_reference.search(folded) is not None,
+        which_meeting=profile.which_meeting.search(folded) is not None,
+        across=profile.across_meetings.search(folded) is not None,
+        latest=profile.latest_value.search(folded) is not None,
+    )
+
+
+def _weight(alternatives: Sequence[str], stats: TermStats) -> tuple[float, bool]:
+    idfs = [stats.idf(a) if (len(a) < 3 and not a.isascii()) else stats.substring_idf(a) for a in alternatives]
+    ceiling = stats.max_idf
+    idfs = [i if i > 0 else ceiling for i in idfs]
+    present = [i for i in idfs if i < ceiling]
+    return (max(present) if present else ceiling), not present
+
+
+def _concepts(
+    folded: str,
+    language: Language,
+    translated: Sequence[Translation],
+    names: frozenset[str],
+    stats: TermStats,
+    profile: Profile,
+    lexicon: Lexicon | None,
+    english_records: bool,
+) -> list[Concept]:
+    concepts: list[Concept] = []
+
+    def add(
+        alternatives: Sequence[str],
+        scale: float = 1.0,
+        absent_scale: float = 1.0,
+        core: bool = True,
+        english_only: bool = False,
+    ) -> None:
+        alts = tuple(dict.fromkeys(a for a in alternatives if a))
+        if not alts or any(c.alternatives == alts for c in concepts):
+            return
+        weight, absent = _weight(alts, stats)
+        weight = scale * (absent_scale * weight if absent else weight)
+        # Only words of two or more characters name a topic; a stray single character proves nothing.
+        core = core and scale == 1.0 and len(alts[0]) >= 2
+        concepts.append(Concept(alts, weight, absent=absent, core=core, english_only=english_only))
+
+    if language == "en":
+        covered: set[str] = set()
+        for tr in translated:
+            # One concept per English word or phrase: the English words themselves (English records) and
+            # their Chinese translations (Chinese records). A dictionary sense absent from the records may be
+            # the wrong sense; a glossary translation is trusted like a Chinese word.
+            covered.update(tr.english)
+            english = [" ".join(tr.english)] if len(tr.english) > 1 else list(tr.english)
+            add(
+                [*english, *tr.heads],
+                scale=min(1.0, tr.weight),
+                absent_scale=1.0 if tr.curated else ENGLISH_ABSENT_SCALE,
+                core=tr.curated and not tr.framing,
+            )
+        for word in _ENGLISH_WORD.findall(folded):
+            if word in covered or word in profile.framing_en or word in STOP_EN or len(word) < 3:
+                continue
+            # Words the dictionary does not know (names: Kestrel, Calloway) speak for themselves.
+            add([word], english_only=True)
+        return concepts
+    for word, parts in words_with_parts(folded, profile.question_words):
+        scale = profile.type_word_weight if word in profile.type_words else 1.0
+        english = lexicon.english_for(word) if (lexicon is not None and english_records and not word.isascii()) else []
+        add([word, *parts, *english], scale)
+    return concepts
+
+
+def _place_concepts(
+    names: frozenset[str],
+    concepts: Sequence[Concept],
+    lexicon: Lexicon | None,
+    catalog: Catalog | None,
+    stats: TermStats,
+) -> list[Concept]:
+    """English spellings of Chinese place names (Luyuan → 鹭原) join the concept of that name."""
+    if lexicon is None or catalog is None or not names:
+        return []
+    spelled = _place_spellings(catalog, lexicon)
+    out: list[Concept] = []
+    for name in names:
+        for place in spelled.get(name.replace("-", ""), ()):
+            weight, absent = _weight([place], stats)
+            out.append(Concept((place, name), weight, absent=absent))
+    return out
+
+
+def _place_spellings(catalog: Catalog, lexicon: Lexicon) -> dict[str, list[str]]:
+    cached = getattr(catalog, "_spellings", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    spelled: dict[str, list[str]] = {}
+    for card in catalog.cards.values():
+        for place in card.places:
+            for form in lexicon.pinyin_forms(place):
+                if place not in spelled.setdefault(form, []):
+                    spelled[form].append(place)
+    catalog._spellings = spelled  # type: ignore[attr-defined]
+    return spelled
+
+
+def _terms(
+    folded: str,
+    kinds: frozenset[str],
+    concepts: Sequence[Concept],
+    translated: Sequence[Translation],
+    stats: TermStats,
+    profile: Profile,
+) -> dict[str, float]:
+    """Weighted search terms: the question's own tokens, translations either way, place spellings, and the
+    words that mark the kind of answer it wants."""
+    terms: dict[str, float] = {}
+    for kind in kinds:
+        for term in profile.kind_terms.get(kind, ()):
+            if stats.idf(term) > 0:
+                terms[term] = profile.fusion.kind_terms
+    for token, count in Counter(tokenize(folded, folded=True)).items():
+        # Interrogatives say nothing; answer-type words ("which principles") say little.
+        if token not in profile.question_words and token not in STOP_EN:
+            weight = profile.type_word_weight if (token in profile.type_words or token in profile.framing_en) else 1.0
+            terms[token] = count * weight
+    for tr in translated:
+        present: list[str] = []
+        for head in tr.heads:
+            # A headword the index does not hold as one token may still match through its parts.
+            present.extend(
+                [head] if stats.idf(head) > 0 else [t for t in tokenize(head, folded=True) if stats.idf(t) > 0]
+            )
+        for term in dict.fromkeys(present):
+            terms[term] = terms.get(term, 0.0) + tr.weight / len(set(present))
+    for concept in concepts:
+        extra = [a for a in concept.alternatives if a not in terms and stats.idf(a) > 0]
+        for a in extra:
+            # Translations of a Chinese question (English records) and place spellings share the concept's say.
+            terms[a] = terms.get(a, 0.0) + (1.0 if concept.core else 0.25) / len(extra)
+    return terms
+
+
+def _named_meetings(
+    folded: str,
+    names: frozenset[str],
+    terms: Mapping[str, float],
+    catalog: Catalog | None,
+    lexicon: Lexicon | None,
+    profile: Profile,
+) -> dict[str, float]:
+    """Meetings the question names by place, body, month or title words — 0..1, relative to the best."""
+    if catalog is None or len(catalog.cards) < 2:
+        return {}
+    words = set(_ENGLISH_WORD.findall(folded))
+    tokens = set(tokenize(folded, folded=True)) | set(terms)
+    months = {str(i + 1) for i, m in enumerate(_MONTHS) if m in words}
+    months |= set(re.findall(r"(\d{1,2})月", folded))
+    scores: dict[str, float] = {}
+    for card in catalog.cards.values():
+        score = 0.0
+        place = any(p in folded for p in card.places if len(p) >= 2)
+        if not place and lexicon is not None and names:
+            place = any(form in names for p in card.places for form in lexicon.pinyin_forms(p))
+        score += 0.6 if place else 0.0
+        title_hits = sum(1 for w in card.title_words if w in words and w not in ("meeting", "committee"))
+        score += min(0.6, 0.3 * title_hits) if card.english else 0.0
+        body = [t for t in card.body_terms if len(t) >= 2 and t not in card.places and t not in profile.type_words]
+        if body and any(t in tokens for t in body):
+            score += 0.25
+        if card.date and months and str(int(card.date[5:7])) in months:
+            score += 0.15
+        if score > 0:
+            scores[card.meeting_id] = score
+    best = max(scores.values(), default=0.0)
+    if best < 0.3:  # a body word alone ("常委会") does not name one meeting
+        return {}
+    return {mid: s / best for mid, s in scores.items() if s >= 0.5 * best}
+
+
+def _mark_meeting_names(
+    concepts: Sequence[Concept], terms: Mapping[str, float], cards: Sequence[MeetingCard], profile: Profile
+) -> tuple[list[Concept], dict[str, float]]:
+    """Concepts and terms that name the meeting (鹭原, 常委会, Harbourgate) pick the meeting, which the fusion
+    does through its named-meeting weight; inside it they would favour the opening paragraph that names it."""
+    names: set[str] = set()
+    for card in cards:
+        names.update(card.places)
+        names.update(t for t in card.body_terms if len(t) >= 2 and t not in profile.type_words)
+        names.update(card.title_words)
+    marked = [replace(c, names_meeting=True) if any(a in names for a in c.alternatives) else c for c in concepts]
+    weighted = {t: (w * profile.type_word_weight if t in names else w) for t, w in terms.items()}
+    return marked, weighted
+
+
+def _named_speakers(folded: str, catalog: Catalog | None, named: Mapping[str, float]) -> list[tuple[str, str]]:
+    """Speakers of the (named) meetings whose name or role the question uses."""
+    if catalog is None:
+        return []
+    words = set(re.findall(r"[a-z][a-z'-]+|[\u4e00-\u9fff]{2,4}", folded))
+    out: list[tuple[str, str]] = []
+    for card in catalog.cards.values():
+        if not card.speakers or (named and card.meeting_id not in named):
+            continue
+        for label, label_words in card.speaker_names.items():
+            if any(len(w) >= 3 and w in words and w not in card.title_words for w in label_words):
+                out.append((card.meeting_id, label))
+    return out

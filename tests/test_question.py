@@ -1,0 +1,133 @@
+"""Question analysis: kinds, concepts, translations, and the meetings and speakers a question names."""
+
+from __future__ import annotations
+
+from meeting_qa.lexical import BM25
+from meeting_qa.meetings import Catalog
+from meeting_qa.profile import default_profile
+from meeting_qa.question import TextView, analyze, coverage, names_in
+from meeting_qa.store import StoredParagraph
+from meeting_qa.text.crosslingual import Lexicon
+from meeting_qa.text.fold import fold
+from meeting_qa.types import Paragraph, Sentence
+
+PROFILE = default_profile()
+
+
+def para(
+    mid: str, n: int, text: str, *, date: str | None = "2024-03-12", speaker: str | None = None
+) -> StoredParagraph:
+    return StoredParagraph(mid, Paragraph(n, text, (Sentence(0, len(text)),), speaker), fold(text), mid, date)
+
+
+# Two invented meetings of the genre and one English transcript.
+RECORDS = [
+    para("qingshan-2024-03-12", 1, "2024年3月12日上午，中共青山市委召开常委会会议，市委书记甲乙丙主持会议。"),
+    para("qingshan-2024-03-12", 2, "会议听取了市水利局关于防汛工作的汇报，要求5月底前完成堤防加固。"),
+    para(
+        "baihe-2024-06-01",
+        1,
+        "6月1日下午，白河县县长丁戊己主持召开县政府第8次常务会议，研究学校建设等工作。",
+        date="2024-06-01",
+    ),
+    para("baihe-2024-06-01", 2, "会议原则同意《白河县学校建设三年行动方案》，总投资2.3亿元。", date="2024-06-01"),
+    para(
+        "riverside-2025-01-10",
+        1,
+        "Welcome everyone. The first item is the library roof.",
+        date="2025-01-10",
+        speaker="Anna Marsh (Chair)",
+    ),
+    para(
+        "riverside-2025-01-10",
+        2,
+        "I think the roof repair should wait until spring.",
+        date="2025-01-10",
+        speaker="Councillor Tom Reed",
+    ),
+]
+INDEX = BM25.build(RECORDS)
+CATALOG = Catalog(RECORDS, PROFILE)
+LEXICON = Lexicon(
+    {"school": ["学校"], "investment": ["投资"], "flood": ["防汛"]},
+    pinyin={"青": ["qing"], "山": ["shan"], "白": ["bai"], "河": ["he"]},
+    reverse={"屋顶": ["roof"], "图书馆": ["library"]},
+)
+
+
+def ask(text: str):  # type: ignore[no-untyped-def]
+    return analyze(text, stats=INDEX, profile=PROFILE, lexicon=LEXICON, catalog=CATALOG)
+
+
+def test_english_names_are_told_from_ordinary_words() -> None:
+    assert names_in("What did the meeting say about RCEP and COVID-19 in Yancheng?") == {"rcep", "covid-19", "yancheng"}
+    assert names_in("What did the meeting say about the business environment?") == set()
+
+
+def test_kinds_of_question_are_recognised_in_both_languages() -> None:
+    assert "who" in ask("青山市委常委会由谁主持？").kinds
+    assert "quantity" in ask("学校建设总投资多少？").kinds
+    assert "when" in ask("When is the roof repair due?").kinds
+    assert "department" in ask("防汛工作由哪个部门牵头？").kinds
+
+
+def test_a_question_that_names_a_place_prefers_that_meeting() -> None:
+    q = ask("青山市委3月那次常委会听取了什么汇报？")
+    assert max(q.named_meetings, key=lambda m: q.named_meetings[m]) == "qingshan-2024-03-12"
+    assert "baihe-2024-06-01" not in q.named_meetings
+
+
+def test_an_english_question_names_a_chinese_place_by_its_pinyin() -> None:
+    q = ask("What did the Baihe county government approve for schools?")
+    assert max(q.named_meetings, key=lambda m: q.named_meetings[m]) == "baihe-2024-06-01"
+
+
+def test_a_question_that_names_no_meeting_searches_all() -> None:
+    assert ask("防汛工作有什么要求？").named_meetings == {}
+
+
+def test_words_that_name_the_meeting_do_not_count_inside_it() -> None:
+    q = ask("青山市委常委会对防汛提出了什么要求？")
+    naming = [c for c in q.concepts if c.names_meeting]
+    assert naming and all(not c.names_meeting for c in q.concepts if "防汛" in c.alternatives)
+    opening = TextView(RECORDS[0].folded)
+    flood = TextView(RECORDS[1].folded)
+    # Inside the named meeting, the paragraph about flood control covers the question better than the opening.
+    assert coverage(q.concepts, flood, within_meeting=True) > coverage(q.concepts, opening, within_meeting=True)
+
+
+def test_a_question_that_names_a_speaker_is_matched_to_that_speakers_turns() -> None:
+    q = ask("In the Riverside meeting, what did Councillor Reed think about the roof?")
+    assert ("riverside-2025-01-10", "Councillor Tom Reed") in q.speakers
+
+
+def test_an_english_question_is_judged_on_english_records_own_words() -> None:
+    q = ask("What did they say about the library roof?")
+    view = TextView(RECORDS[4].folded)
+    assert view.is_english
+    assert coverage(q.concepts, view) == 1.0
+
+
+def test_a_chinese_question_reaches_english_records_through_the_dictionary_in_reverse() -> None:
+    q = ask("关于图书馆屋顶说了什么？")
+    assert coverage(q.concepts, TextView(RECORDS[4].folded)) > 0.5
+
+
+def test_a_topic_absent_from_every_record_is_marked_absent() -> None:
+    q = ask("青山市委常委会对房地产市场有什么部署？")
+    assert any(c.absent and c.core for c in q.concepts if "房地产" in c.alternatives)
+
+
+def test_a_source_question_also_searches_for_the_words_that_mark_a_source() -> None:
+    records = [para("m", 1, "（来源：青山日报）"), para("m", 2, "会议研究了其他事项。")]
+    index = BM25.build(records)
+    q = analyze("这篇报道由哪家媒体发布？", stats=index, profile=PROFILE)
+    assert q.term_weights.get("来源", 0) > 0
+    assert index.scores(q.term_weights).get(("m", 1), 0) > index.scores(q.term_weights).get(("m", 2), 0)
+    assert "来源" not in analyze("会议研究了什么？", stats=index, profile=PROFILE).term_weights
+
+
+def test_questions_across_meetings_and_about_latest_values_are_recognised() -> None:
+    assert ask("哪些会议讨论了防汛？").which_meeting
+    assert ask("历次会议对防汛提出了哪些要求？").across
+    assert ask("What is the latest total investment?").latest
