@@ -15,7 +15,7 @@ from meeting_qa.lexical import LexicalIndex
 from meeting_qa.minutes.en import extract_transcript
 from meeting_qa.minutes.rules import Rules, load_rules, parse_iso
 from meeting_qa.minutes.series import build_series, neighbour
-from meeting_qa.minutes.zh import ParagraphIn, extract_zh
+from meeting_qa.minutes.zh import ParagraphIn, agenda_of, extract_zh
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.fold import fold
 from meeting_qa.types import Item, Mention, Series, SeriesMeeting
@@ -44,7 +44,8 @@ def meeting_items(paragraphs: Sequence[ParagraphIn], rules: Rules | None = None)
     when = parse_iso(paragraphs[0].date)
     text = "".join(p.text for p in paragraphs)
     if len(_HAN.findall(text)) > 0.3 * len(text):
-        return [i for p in paragraphs for i in extract_zh(p, rules, when)]
+        agenda = agenda_of(paragraphs[0], rules)
+        return [i for p in paragraphs for i in extract_zh(p, rules, when, agenda)]
     return extract_transcript(paragraphs, rules, when)
 
 

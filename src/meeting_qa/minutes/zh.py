@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from meeting_qa.minutes.rules import Rules, parse_iso, zh_due
@@ -44,7 +44,15 @@ def is_opening(p: ParagraphIn, mt: str) -> bool:
     return p.number == 1 and "召开" in mt[:120]
 
 
-def extract_zh(p: ParagraphIn, rules: Rules, meeting_date: date | None) -> list[Item]:
+def agenda_of(opening: ParagraphIn, rules: Rules) -> str:
+    """What the opening line says the meeting is about (empty when there is no such line)."""
+    mt = match_form(opening.text)
+    m = rules.zh["agenda"].search(mt) if is_opening(opening, mt) else None
+    return opening.text[m.start("agenda") : m.end("agenda")] if m else ""
+
+
+def extract_zh(p: ParagraphIn, rules: Rules, meeting_date: date | None, agenda: str = "") -> list[Item]:
+    """Items of one paragraph; `agenda` is the topic of paragraphs that name none of their own."""
     mt = match_form(p.text)
     if is_opening(p, mt):
         return []
@@ -68,7 +76,7 @@ def extract_zh(p: ParagraphIn, rules: Rules, meeting_date: date | None) -> list[
         topic = p.text[m2.start("subject") : m2.end("subject")]
     for s_start, s_end in _spans(mt, _SENTENCE_END, 0, len(mt)):
         items.extend(_sentence_items(p, mt, s_start, s_end, rules, meeting_date))
-    out = [_with_topic(i, topic) for i in items]
+    out = [_with_topic(i, topic or agenda) for i in items]
     return sorted(out, key=lambda i: (i.start, i.end))
 
 
@@ -236,6 +244,4 @@ def _item(
 
 
 def _with_topic(item: Item, topic: str) -> Item:
-    from dataclasses import replace
-
     return replace(item, topic=topic, subject=item.subject or topic)
