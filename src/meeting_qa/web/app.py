@@ -21,7 +21,7 @@ from meeting_qa.config import Settings
 from meeting_qa.errors import ConfigError, MeetingQAError
 from meeting_qa.loaders import SUPPORTED_EXTENSIONS
 from meeting_qa.qa import Engine
-from meeting_qa.web import chat, render
+from meeting_qa.web import chat, items_tab, render
 from meeting_qa.web.access import check_bind
 from meeting_qa.web.style import CHIPS_JS, CSS
 
@@ -274,6 +274,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                                 )
                                 cancel_btn = gr.Button("取消 Cancel")
                         delete_status = gr.HTML("")
+                items_tab.build(engine, evidence=evidence, tabs=tabs)
 
         listing = [meetings_table, scope, to_delete, examples, status]
         answer_outputs = [msg, chatbot, turns, sources, evidence, copy_box, feedback_row]
