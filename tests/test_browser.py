@@ -222,7 +222,8 @@ def test_a_meeting_is_deleted_only_after_confirmation(page: Any, server: dict[st
 def test_the_decisions_tab_filters_items_opens_their_evidence_and_exports_csv(page: Any) -> None:
     page.get_by_role("tab", name="决定与任务 · Decisions & tasks").click()
     table = page.locator("#mqa-items-table")
-    table.locator("td", has_text="5·18").first.wait_for(timeout=WAIT_MS)
+    cells = table.locator("[role=gridcell]")  # the visible grid (the table's <td>s only size its columns)
+    cells.filter(has_text="5·18").first.wait_for(timeout=WAIT_MS)
     assert "貫徹落實打算" in table.inner_text()  # both approved plans of the sample are listed
     shot(page, "8-items")
 
@@ -239,7 +240,7 @@ def test_the_decisions_tab_filters_items_opens_their_evidence_and_exports_csv(pa
     assert exported.splitlines()[0].startswith("date,meeting_id,paragraph,kind")
     assert "“5·18”經貿活動總體工作方案" in exported and "貫徹落實打算" not in exported
 
-    table.locator("td", has_text="5·18").first.click()
+    cells.filter(has_text="5·18").first.click()
     mark = page.locator("#mqa-evidence mark")
     mark.wait_for(timeout=WAIT_MS)
     assert "研究通過了今年“5·18”經貿活動總體工作方案" in mark.inner_text()

@@ -235,7 +235,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     up = gr.Button("有帮助 · Helpful", size="sm", scale=0, min_width=120, elem_id="mqa-up")
                     down = gr.Button("没帮助 · Not helpful", size="sm", scale=0, min_width=140, elem_id="mqa-down")
                 feedback_status = gr.HTML("", elem_id="mqa-feedback-status")
-            with gr.Column(scale=2, min_width=360), gr.Tabs(selected="evidence") as tabs:
+            with gr.Column(scale=2, min_width=360), gr.Tabs(selected="evidence", elem_id="mqa-side-tabs") as tabs:
                 with gr.Tab("证据 · Evidence", id="evidence"):
                     evidence = gr.HTML(render.evidence_hint_html(), elem_id="mqa-evidence", js_on_load=CHIPS_JS)
                     sources = gr.HTML(render.sources_html(None, 0, {}), elem_id="mqa-sources")

@@ -26,7 +26,10 @@ KIND_LABELS = {
     "heard": "听取 heard",
     "principle": "强调 principle",
 }
-HEADERS = ["日期 Date", "类型 Kind", "负责 Owner", "期限 Due", "原文 Evidence", "会议 ¶ Meeting"]
+# The quote comes second: in the side column it is what stays in view. The meeting shows as its date and
+# paragraph (the evidence panel and the CSV carry its id).
+HEADERS = ["类型 Kind", "原文 Evidence", "负责 Owner", "期限 Due", "会议 Meeting"]
+COLUMN_WIDTHS = ["13%", "45%", "16%", "13%", "13%"]
 CSV_FIELDS = ["date", "meeting_id", "paragraph", "kind", "subject", "owner", "due", "figures", "quote", "start", "end"]
 DEFAULT_KINDS = ["approved", "decision", "task", "commitment"]
 QUOTE_CHARS = 80  # the table shows the start of a quote; the evidence panel shows all of it
@@ -35,12 +38,11 @@ QUOTE_CHARS = 80  # the table shows the start of a quote; the evidence panel sho
 def table_rows(items: Sequence[Item]) -> list[list[str]]:
     return [
         [
-            i.date or "",
             KIND_LABELS.get(i.kind, i.kind),
+            i.quote if len(i.quote) <= QUOTE_CHARS else i.quote[:QUOTE_CHARS] + "…",
             i.owner or "",
             i.due or "",
-            i.quote if len(i.quote) <= QUOTE_CHARS else i.quote[:QUOTE_CHARS] + "…",
-            f"{i.meeting_id} ¶{i.paragraph}",
+            f"{i.date or i.meeting_id} ¶{i.paragraph}",
         ]
         for i in items
     ]
@@ -145,6 +147,7 @@ def build(engine: Engine, *, evidence: gr.HTML, tabs: gr.Tabs) -> None:
             value=[],
             interactive=False,
             wrap=True,
+            column_widths=COLUMN_WIDTHS,
             elem_id="mqa-items-table",
         )
 
