@@ -115,6 +115,36 @@ def test_transcript_commitments_take_their_owner_from_the_speaker_or_the_person_
     assert [i.paragraph for i in items if i.kind == "decision"] == [5]
 
 
+def test_a_chinese_speaker_who_takes_a_task_on_is_its_owner() -> None:
+    ps = _paras(
+        "zt",
+        "2025-03-18",  # a Tuesday
+        "这个方案还要再改。",
+        "好，这个我来负责，周五前把修改稿发给大家。",
+        "我们会在4月10日前完成测试。",
+        "我负责的就是品牌传播，周四到周日画图。",
+        speakers=("李娜", "王磊", "李娜", "王磊"),
+    )
+    items = meeting_items(ps)
+    _check_evidence(items, ps)
+    assert [(i.paragraph, i.kind, i.owner, i.due) for i in items] == [
+        (2, "commitment", "王磊", "2025-03-21"),
+        (3, "commitment", "李娜", "2025-04-10"),
+    ]
+
+
+def test_running_speech_yields_no_owners() -> None:
+    ps = _paras(
+        "sp",
+        "2023-05-10",
+        "等到政府主管局要求我们搞线上教学的时候，我们早已经搞起来了。",
+        "由于这个信仰使得这个组织不断地自我创新。",
+        "全县中小学负责人及工作人员参加了讲座。",
+        "每年到年底我们还会评选优秀专利，未来几年内还会增长。",
+    )
+    assert meeting_items(ps) == []
+
+
 def test_english_due_dates_resolve_against_the_meeting_date() -> None:
     rules = load_rules()
     tuesday = date(2025, 3, 18)

@@ -25,6 +25,7 @@ class Rules:
     owner_suffix: tuple[str, ...]
     generic_owners: frozenset[str]
     generic_prefixes: tuple[str, ...]
+    owner_stopchars: frozenset[str]
     figures_zh: re.Pattern[str]
     figures_en: re.Pattern[str]
     en: dict[str, re.Pattern[str]]
@@ -54,6 +55,7 @@ def load_rules(path: Path = PROFILE) -> Rules:
         owner_suffix=tuple(zh_raw["owner_suffix"]),
         generic_owners=frozenset(t2s(g) for g in zh_raw["generic_owners"]),
         generic_prefixes=tuple(t2s(g) for g in zh_raw["generic_prefixes"]),
+        owner_stopchars=frozenset(zh_raw["owner_stopchars"]),
         figures_zh=re.compile(data["figures"]["zh"]),
         figures_en=re.compile(data["figures"]["en"], re.IGNORECASE),
         en=en,
@@ -149,3 +151,17 @@ def _resolve_en(m: re.Match[str], meeting_date: date | None) -> str | None:
         return date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+_ZH_WEEKDAYS = "一二三四五六日"
+
+
+def zh_weekday_due(m: re.Match[str], meeting_date: date | None) -> str:
+    """ "周五前" said at a meeting: the next such weekday after it ("下周五": the one in the following week)."""
+    if meeting_date is None:
+        return m.group(0)
+    wd = _ZH_WEEKDAYS.index(m.group("wd").replace("天", "日"))
+    ahead = (wd - meeting_date.weekday() - 1) % 7 + 1
+    if m.group("next"):
+        ahead = wd - meeting_date.weekday() + 7
+    return (meeting_date + timedelta(days=ahead)).isoformat()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-from meeting_qa.minutes.rules import Rules, parse_iso, zh_due
+from meeting_qa.minutes.rules import Rules, parse_iso, zh_due, zh_weekday_due
 from meeting_qa.text.fold import t2s
 from meeting_qa.types import Item
 
@@ -82,6 +82,9 @@ def extract_zh(p: ParagraphIn, rules: Rules, meeting_date: date | None, agenda: 
 
 def _sentence_items(p: ParagraphIn, mt: str, start: int, end: int, rules: Rules, when: date | None) -> Iterator[Item]:
     sentence = mt[start:end]
+    if p.speaker and rules.zh["commit"].search(sentence):
+        yield from _commitment(p, mt, start, end, rules, when)
+        return
     decision = bool(rules.zh["decision_lead"].search(sentence))
     principle = bool(rules.zh["principle_lead"].search(sentence))
     found_any = False
@@ -107,6 +110,17 @@ def _sentence_items(p: ParagraphIn, mt: str, start: int, end: int, rules: Rules,
         s, e = _trim(p.text, body, end)
         if e > s:
             yield _item(p, "principle", s, e, subject=subject, rules=rules)
+
+
+def _commitment(p: ParagraphIn, mt: str, start: int, end: int, rules: Rules, when: date | None) -> Iterator[Item]:
+    """A speaker's own commitment in a transcript turn, kept when it names a time or says who is responsible."""
+    due, _ = _deadline(mt, start, end, rules, when)
+    m = rules.zh["weekday"].search(mt, start, end)
+    if due is None and m and (m.group("next") or m.group(0).endswith("前")):
+        due = zh_weekday_due(m, when)
+    if due is None and "来负责" not in mt[start:end]:  # no date: only an explicit "我来负责" takes a task on
+        return
+    yield _item(p, "commitment", start, end, owner=p.speaker, due=due, rules=rules)
 
 
 def _sub_items(
@@ -180,6 +194,8 @@ def _clean_owner(owner: str, rules: Rules, *, strict: bool) -> str | None:
         return None
     head = _PAREN_TAIL.sub("", owner)
     if strict and not head.endswith(rules.owner_suffix):
+        return None
+    if rules.owner_stopchars.intersection(owner):
         return None
     return owner
 
