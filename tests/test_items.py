@@ -13,8 +13,8 @@ from meeting_qa import cli
 from meeting_qa.errors import InputError
 from meeting_qa.minutes import meeting_items
 from meeting_qa.minutes.gold import load_gold, score
+from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import en_due, load_rules
-from meeting_qa.minutes.zh import ParagraphIn
 from meeting_qa.qa import Engine
 from tests.conftest import ROOT, SAMPLE
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import Rules, en_due
-from meeting_qa.minutes.zh import ParagraphIn
 from meeting_qa.types import Item
 
 # Sentence ends, not the dot of a title ("Dr. Halvorsen", "Mr. Tiernan").
@@ -154,19 +154,5 @@ def _item(
     owner: str | None = None,
     due: str | None = None,
 ) -> Item:
-    quote = p.text[start:end]
-    return Item(
-        meeting_id=p.meeting_id,
-        paragraph=p.number,
-        kind=kind,
-        quote=quote,
-        start=start,
-        end=end,
-        owner=owner,
-        due=due,
-        figures=tuple(m.group(0) for m in rules.figures_en.finditer(quote)),
-        date=p.date,
-        title=p.title,
-        speaker=p.speaker,
-        timestamp=p.timestamp,
-    )
+    figures = tuple(m.group(0) for m in rules.figures_en.finditer(p.text, start, end))
+    return p.item(kind, start, end, owner=owner, due=due, figures=figures)

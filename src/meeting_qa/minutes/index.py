@@ -13,9 +13,10 @@ from datetime import date
 from meeting_qa.errors import InputError
 from meeting_qa.lexical import LexicalIndex
 from meeting_qa.minutes.en import extract_transcript
+from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import Rules, load_rules, parse_iso
 from meeting_qa.minutes.series import build_series, neighbour
-from meeting_qa.minutes.zh import ParagraphIn, agenda_of, extract_zh
+from meeting_qa.minutes.zh import agenda_of, extract_zh
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.fold import fold
 from meeting_qa.types import Item, Mention, Series, SeriesMeeting

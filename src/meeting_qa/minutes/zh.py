@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
+from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import Rules, parse_iso, zh_due, zh_weekday_due
 from meeting_qa.text.fold import t2s
 from meeting_qa.types import Item
@@ -16,19 +17,6 @@ _SENTENCE_END = re.compile(r"[。！？!?]")
 _TRIM = "，,、；;：: \u3000"
 _LEADING_YEAR = re.compile(r"^(?:今年|本年度?|明年)")
 _PAREN_TAIL = re.compile(r"[（(][^（()）]*[)）]$")
-
-
-@dataclass(frozen=True)
-class ParagraphIn:
-    """What extraction needs of a paragraph (kept free of store types so tests can build it directly)."""
-
-    meeting_id: str
-    number: int
-    text: str
-    date: str | None = None
-    title: str = ""
-    speaker: str | None = None
-    timestamp: str | None = None
 
 
 def match_form(text: str) -> str:
@@ -241,22 +229,7 @@ def _item(
     if owner is not None:  # the owner in the record's own script
         at = match_form(quote).find(owner)
         owner = quote[at : at + len(owner)] if at >= 0 else owner
-    return Item(
-        meeting_id=p.meeting_id,
-        paragraph=p.number,
-        kind=kind,
-        quote=quote,
-        start=start,
-        end=end,
-        subject=subject,
-        owner=owner,
-        due=due,
-        figures=figures,
-        date=p.date,
-        title=p.title,
-        speaker=p.speaker,
-        timestamp=p.timestamp,
-    )
+    return p.item(kind, start, end, subject=subject, owner=owner, due=due, figures=figures)
 
 
 def _with_topic(item: Item, topic: str) -> Item:
