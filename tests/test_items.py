@@ -71,6 +71,35 @@ def test_a_report_yields_approved_documents_tasks_with_owner_and_resolved_deadli
     assert not any(i.paragraph == 1 for i in items)  # the opening line announces the agenda, it decides nothing
 
 
+def test_other_ways_reports_approve_and_set_deadlines_are_understood() -> None:
+    ps = _paras(
+        "v",
+        "2025-05-20",
+        "会议通过了《城区停车管理办法》，原则同意《老年食堂运营方案》。会议要求，区城管局要在本月底前完成摸排，"
+        "三季度末前全部建成；区商务局要在下月底前完成招商。",
+    )
+    items = meeting_items(ps)
+    assert [i.subject for i in items if i.kind == "approved"] == ["城区停车管理办法", "老年食堂运营方案"]
+    assert [(i.owner, i.due) for i in items if i.kind == "task"] == [
+        ("区城管局", "2025-05-31"),
+        (None, "2025-09-30"),
+        ("区商务局", "2025-06-30"),
+    ]
+
+
+def test_minutes_action_lines_name_their_owner() -> None:
+    ps = _paras(
+        "al",
+        "2025-04-01",
+        "Action: Sam to send the revised budget by 15 April.",
+        "Priya will circulate the minutes by the end of the month.",
+        "It will rain tomorrow, probably.",
+        speakers=("Chair", "Chair", "Chair"),
+    )
+    items = meeting_items(ps)
+    assert [(i.paragraph, i.owner, i.due) for i in items] == [(1, "Sam", "2025-04-15"), (2, "Priya", "2025-04-30")]
+
+
 def test_traditional_records_match_the_same_markers_and_keep_their_script() -> None:
     ps = _paras("t", "2024-10-08", "會議要求，市交通運輸局要於11月底前完成公交站台改造。")
     (task,) = meeting_items(ps)

@@ -71,6 +71,10 @@ def extract_transcript(turns: Sequence[ParagraphIn], rules: Rules, meeting_date:
             if rules.en["commit"].search(sentence) and due and i not in handled_replies:
                 items.append(_item(p, "commitment", s, e, owner=_owner_of(p), due=due, rules=rules))
                 continue
+            assigned = _assigned(sentence, due, speakers, rules)
+            if assigned is not None:
+                items.append(_item(p, "commitment", s, e, owner=assigned, due=due, rules=rules))
+                continue
             cond = rules.en["condition"].search(sentence) if named and not due else None
             if named and (due or cond):
                 reply = _reply(paragraphs, i, named)
@@ -94,6 +98,22 @@ def extract_transcript(turns: Sequence[ParagraphIn], rules: Rules, meeting_date:
             owner = _owner_of(paragraphs[reply])
             items.append(_item(p, "commitment", s, e, owner=owner, due=due or reply_due, rules=rules))
     return items
+
+
+def _assigned(sentence: str, due: str | None, speakers: list[str], rules: Rules) -> str | None:
+    """The owner an action line names ("Action: Sam to send …", "Priya will circulate it by the 14th"), when it
+    has a date or is marked as an action; a participant's name resolves to their label."""
+    m = rules.en["assign"].match(sentence)
+    if m is None or m.group("name").split()[0] in rules.not_names:
+        return None
+    if not due and not rules.en["action_prefix"].match(sentence):
+        return None
+    name = m.group("name")
+    last = name.split()[-1]
+    for label in speakers:
+        if last in owner_name(label).split():
+            return owner_name(label)
+    return name
 
 
 def _owner_of(p: ParagraphIn) -> str | None:

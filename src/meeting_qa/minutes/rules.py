@@ -31,6 +31,7 @@ class Rules:
     en: dict[str, re.Pattern[str]]
     en_date: re.Pattern[str]  # a calendar date or weekday ("Monday the 17th", "the 4th of April", "June 10th")
     en_month_event: re.Pattern[str]  # "the September hearing", "the October meeting"
+    not_names: frozenset[str]
     series: dict[str, Any]
 
 
@@ -41,13 +42,15 @@ def load_rules(path: Path = PROFILE) -> Rules:
     zh = {k: re.compile(v) for k, v in zh_raw.items() if isinstance(v, str)}
     en_raw = data["en"]
     flags = re.IGNORECASE
-    en = {k: re.compile(v, 0 if k == "vocative" else flags) for k, v in en_raw.items()}
+    en = {
+        k: re.compile(v, 0 if k in {"vocative", "assign"} else flags) for k, v in en_raw.items() if isinstance(v, str)
+    }
     wd, mo = en_raw["weekday"], en_raw["month"]
     en_date = re.compile(
         rf"(?:(?P<wd>{wd})(?:,?\s+the\s+{_ORDINAL}(?:\s+of\s+(?P<mo1>{mo}))?)?"
         rf"|(?:the\s+)?{_ORDINAL.replace('day', 'day2')}(?:\s+of\s+(?P<mo2>{mo}))?"
-        rf"|(?P<mo3>{mo})\s+(?P<day3>\d{{1,2}})(?:st|nd|rd|th)?)\b",
-        re.IGNORECASE,
+        rf"|(?P<mo3>{mo})\s+(?P<day3>\d{{1,2}})(?:st|nd|rd|th)?"
+        rf"|(?P<day4>\d{{1,2}})\s+(?P<mo4>{mo}))\b",
     )
     month_event = re.compile(rf"\bthe\s+(?P<mo>{mo})\s+(?:meeting|hearing|session|board)\b", re.IGNORECASE)
     return Rules(
@@ -61,6 +64,7 @@ def load_rules(path: Path = PROFILE) -> Rules:
         en=en,
         en_date=en_date,
         en_month_event=month_event,
+        not_names=frozenset(en_raw["not_names"]),
         series=data["series"],
     )
 
@@ -119,6 +123,9 @@ def en_due(text: str, meeting_date: date | None, rules: Rules) -> str | None:
         word = rel.group(0).lower()
         if meeting_date is None or word == "next week":
             best = (rel.start(), word)
+        elif "month" in word:
+            last = calendar.monthrange(meeting_date.year, meeting_date.month)[1]
+            best = (rel.start(), meeting_date.replace(day=last).isoformat())
         else:
             best = (rel.start(), (meeting_date + timedelta(days=1 if "tomorrow" in word else 0)).isoformat())
     ev = rules.en_month_event.search(text)
@@ -128,8 +135,8 @@ def en_due(text: str, meeting_date: date | None, rules: Rules) -> str | None:
 
 
 def _resolve_en(m: re.Match[str], meeting_date: date | None) -> str | None:
-    month_name = m.group("mo1") or m.group("mo2") or m.group("mo3")
-    day_s = m.group("day") or m.group("day2") or m.group("day3")
+    month_name = m.group("mo1") or m.group("mo2") or m.group("mo3") or m.group("mo4")
+    day_s = m.group("day") or m.group("day2") or m.group("day3") or m.group("day4")
     weekday = m.group("wd")
     if day_s is None and weekday is None:
         return None
@@ -165,3 +172,22 @@ def zh_weekday_due(m: re.Match[str], meeting_date: date | None) -> str:
     if m.group("next"):
         ahead = wd - meeting_date.weekday() + 7
     return (meeting_date + timedelta(days=ahead)).isoformat()
+
+
+def zh_month_end_due(m: re.Match[str], meeting_date: date | None) -> str:
+    """ "本月底前" / "下月底前": the last day of the meeting's (or the next) month."""
+    if meeting_date is None:
+        return m.group(0)
+    year, month = meeting_date.year, meeting_date.month
+    if m.group("which") == "下":
+        year, month = year + (month == 12), month % 12 + 1
+    return date(year, month, calendar.monthrange(year, month)[1]).isoformat()
+
+
+def zh_quarter_due(m: re.Match[str], meeting_date: date | None) -> str:
+    """ "二季度末前": the quarter's last day in the meeting's year."""
+    if meeting_date is None:
+        return m.group(0)
+    q = "一二三四".find(m.group("q")) + 1 or int(m.group("q"))
+    month = 3 * q
+    return date(meeting_date.year, month, calendar.monthrange(meeting_date.year, month)[1]).isoformat()

@@ -9,7 +9,14 @@ from dataclasses import replace
 from datetime import date
 
 from meeting_qa.minutes.paragraph import ParagraphIn
-from meeting_qa.minutes.rules import Rules, parse_iso, zh_due, zh_weekday_due
+from meeting_qa.minutes.rules import (
+    Rules,
+    parse_iso,
+    zh_due,
+    zh_month_end_due,
+    zh_quarter_due,
+    zh_weekday_due,
+)
 from meeting_qa.text.fold import t2s
 from meeting_qa.types import Item
 
@@ -156,14 +163,21 @@ def _deadline(mt: str, s: int, e: int, rules: Rules, when: date | None) -> tuple
         if (after or before) and not (when and (d := parse_iso(due)) and d < when):
             first = (m.start(), after.end() if after else m.end(), due)
             break
-    for pattern, value in (("event_deadline", None), ("within_year", "year")):
+    for pattern in ("event_deadline", "within_year", "month_end", "quarter_end"):
         m2 = rules.zh[pattern].search(mt, s, e)
         if m2 and (first is None or m2.start() < first[0]):
-            due = m2.group("event") + "前" if value is None else (f"{when.year}-12-31" if when else m2.group(0))
-            first = (m2.start(), m2.end(), due)
+            first = (m2.start(), m2.end(), _relative_due(pattern, m2, when))
     if first is None:
         return None, s
     return first[2], (first[1] if first[0] == s else s)
+
+
+def _relative_due(pattern: str, m: re.Match[str], when: date | None) -> str:
+    if pattern == "event_deadline":
+        return m.group("event") + "前"
+    if pattern == "within_year":
+        return f"{when.year}-12-31" if when else m.group(0)
+    return zh_month_end_due(m, when) if pattern == "month_end" else zh_quarter_due(m, when)
 
 
 def _owner(mt: str, s: int, e: int, rules: Rules) -> str | None:
