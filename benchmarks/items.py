@@ -72,7 +72,9 @@ def main() -> int:
     print("| corpus | gold rows | recall | items scored | precision |\n|---|---:|---:|---:|---:|")
     for name, ids in [*groups.items(), ("all", set().union(*groups.values()))]:
         s = score([r for r in rows if r["meeting_id"] in ids], [i for i in items if i.meeting_id in ids], texts)
-        print(f"| {name} | {s.rows} | {s.recall:.3f} ({s.found}) | {s.scored_items} | {s.precision:.3f} ({s.correct}) |")
+        print(
+            f"| {name} | {s.rows} | {s.recall:.3f} ({s.found}) | {s.scored_items} | {s.precision:.3f} ({s.correct}) |"
+        )
     overall = score(rows, items, texts)
     for r in overall.missed:
         print(f"  missed: {r['meeting_id']} ¶{r['paragraph']} {r['kind']} {r['quote'][:40]}")
