@@ -170,8 +170,17 @@ def test_running_speech_yields_no_owners() -> None:
         "由于这个信仰使得这个组织不断地自我创新。",
         "全县中小学负责人及工作人员参加了讲座。",
         "每年到年底我们还会评选优秀专利，未来几年内还会增长。",
+        speakers=("甲", "乙", "甲", "乙"),  # a transcript: the report markers still run on every turn
     )
     assert meeting_items(ps) == []
+
+
+def test_prose_that_is_not_a_meeting_record_yields_no_items() -> None:
+    article = _paras("wiki", None, "龙烟铁路于2013年11月开工建设，由铁路局负责运营，2015年底前建成。")
+    assert meeting_items(article) == []
+    # A meeting without a known date: "于<date>" may narrate the past, only "<date>前" is a deadline.
+    undated = _paras("m", None, "会议听取了市交通局的汇报。该项目于2013年11月开工建设，要求2015年底前建成。")
+    assert [(i.kind, i.due) for i in meeting_items(undated)] == [("heard", None), ("task", "2015-12-31")]
 
 
 def test_english_due_dates_resolve_against_the_meeting_date() -> None:

@@ -16,7 +16,7 @@ from meeting_qa.minutes.en import extract_transcript
 from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import Rules, load_rules, parse_iso
 from meeting_qa.minutes.series import build_series, neighbour
-from meeting_qa.minutes.zh import agenda_of, extract_zh
+from meeting_qa.minutes.zh import agenda_of, extract_zh, match_form
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.fold import fold
 from meeting_qa.types import Item, Mention, Series, SeriesMeeting
@@ -45,6 +45,8 @@ def meeting_items(paragraphs: Sequence[ParagraphIn], rules: Rules | None = None)
     when = parse_iso(paragraphs[0].date)
     text = "".join(p.text for p in paragraphs)
     if len(_HAN.findall(text)) > 0.3 * len(text):
+        if not any(p.speaker for p in paragraphs) and not rules.zh["meeting_marker"].search(match_form(text)):
+            return []  # not a meeting record
         agenda = agenda_of(paragraphs[0], rules)
         return [i for p in paragraphs for i in extract_zh(p, rules, when, agenda)]
     return extract_transcript(paragraphs, rules, when)

@@ -160,8 +160,12 @@ def _deadline(mt: str, s: int, e: int, rules: Rules, when: date | None) -> tuple
         after = rules.zh["deadline_after"].match(mt, m.end())
         before = rules.zh["deadline_before"].search(mt[max(0, m.start() - 4) : m.start()])
         due = zh_due(m, when)
-        if (after or before) and not (when and (d := parse_iso(due)) and d < when):
-            first = (m.start(), after.end() if after else m.end(), due)
+        d = parse_iso(due)
+        if after and not (when and d and d < when):
+            first = (m.start(), after.end(), due)
+            break
+        if before and when and not (d and d < when):
+            first = (m.start(), m.end(), due)
             break
     for pattern in ("event_deadline", "within_year", "month_end", "quarter_end"):
         m2 = rules.zh[pattern].search(mt, s, e)
