@@ -71,6 +71,7 @@ bench: $(STAMPS)/model
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/web_concurrency.py
+	$(BIN)/python benchmarks/items.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

@@ -217,3 +217,32 @@ def test_a_meeting_is_deleted_only_after_confirmation(page: Any, server: dict[st
         timeout=WAIT_MS,
     )
     assert "yancheng-party-committee-2022-05-06" in table.inner_text()
+
+
+def test_the_decisions_tab_filters_items_opens_their_evidence_and_exports_csv(page: Any) -> None:
+    page.get_by_role("tab", name="决定与任务 · Decisions & tasks").click()
+    table = page.locator("#mqa-items-table")
+    cells = table.locator("[role=gridcell]")  # the visible grid (the table's <td>s only size its columns)
+    cells.filter(has_text="5·18").first.wait_for(timeout=WAIT_MS)
+    assert "貫徹落實打算" in table.inner_text()  # both approved plans of the sample are listed
+    shot(page, "8-items")
+
+    page.fill("#mqa-items-topic textarea, #mqa-items-topic input", "经贸")  # simplified finds the traditional record
+    page.click("#mqa-items-apply")
+    page.wait_for_function(
+        "() => !document.querySelector('#mqa-items-table').innerText.includes('貫徹落實打算')", timeout=WAIT_MS
+    )
+    page.locator("#mqa-items-status", has_text="1 item").wait_for(timeout=WAIT_MS)
+
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.click("#mqa-items-export")
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert exported.splitlines()[0].startswith("date,meeting_id,paragraph,kind")
+    assert "“5·18”經貿活動總體工作方案" in exported and "貫徹落實打算" not in exported
+
+    cells.filter(has_text="5·18").first.click()
+    mark = page.locator("#mqa-evidence mark")
+    mark.wait_for(timeout=WAIT_MS)
+    assert "研究通過了今年“5·18”經貿活動總體工作方案" in mark.inner_text()
+    assert "¶9" in page.locator("#mqa-evidence").inner_text()
+    shot(page, "9-item-evidence")

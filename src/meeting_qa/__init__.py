@@ -2,20 +2,37 @@
 
 from meeting_qa.config import Settings
 from meeting_qa.errors import MeetingQAError
-from meeting_qa.qa import ask, delete, ingest, list_meetings, search
-from meeting_qa.types import Answer, Citation, IngestReport, Passage
+from meeting_qa.qa import (
+    ask,
+    delete,
+    ingest,
+    items,
+    list_meetings,
+    mentions,
+    next_meeting,
+    previous_meeting,
+    search,
+    series_of,
+)
+from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
 
 __all__ = [
     "Answer",
     "Citation",
     "IngestReport",
+    "Item",
     "MeetingQAError",
     "Passage",
     "Settings",
     "ask",
     "delete",
     "ingest",
+    "items",
     "list_meetings",
+    "mentions",
+    "next_meeting",
+    "previous_meeting",
     "search",
+    "series_of",
 ]
 __version__ = "0.1.0"

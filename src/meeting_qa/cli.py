@@ -12,7 +12,7 @@ from typing import Any
 
 from meeting_qa.config import LLM_BACKENDS, Settings
 from meeting_qa.errors import MeetingQAError
-from meeting_qa.types import Answer, Citation, IngestReport, Passage
+from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
 
 EPILOG = """\
 settings (environment):
@@ -28,6 +28,8 @@ examples:
   meeting-qa ask "谁主持了会议？"
   meeting-qa ask --json "What did the meeting decide about new energy?"
   echo "會議通過了什麼方案？" | meeting-qa ask -
+  meeting-qa items --kind task --due-before 2024-06-30
+  meeting-qa items --kind approved --json
 """
 
 
@@ -74,6 +76,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", help="user:password login (or MEETING_QA_AUTH)")
     p.add_argument("--insecure", action="store_true", help="allow a non-loopback address without --auth")
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
+
+    p = sub.add_parser("items", parents=[common], help="decisions, tasks and approved documents, with evidence")
+    p.add_argument("--kind", help="heard, approved, decision, task, principle, commitment (comma-separated)")
+    p.add_argument("--topic", help="words the item or its agenda topic contains (either Chinese script)")
+    p.add_argument("--owner", help="responsible party or person (substring)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="meetings on or after this date")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="meetings on or before this date")
+    p.add_argument("--due-after", metavar="YYYY-MM-DD", help="items due on or after this date")
+    p.add_argument("--due-before", metavar="YYYY-MM-DD", help="items due on or before this date")
+    p.add_argument("--meeting", action="append", dest="meetings", metavar="ID", help="only these meetings")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("series", parents=[common], help="meetings of the same body in date order")
+    p.add_argument("meeting_id", nargs="?", metavar="MEETING_ID", help="only the series of this meeting")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("eval", parents=[common], help="score retrieval and answers on a gold JSON Lines file")
     p.add_argument("gold", type=Path, metavar="GOLD.jsonl")
@@ -269,6 +286,58 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def item_json(item: Item) -> dict[str, Any]:
+    """An item as `items --json` prints it (speaker/timestamp only when the source has them)."""
+    d = asdict(item)
+    d["figures"] = list(item.figures)
+    for key in ("speaker", "timestamp"):
+        if d[key] is None:
+            del d[key]
+    return d
+
+
+def _cmd_items(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    found = engine_for(settings).items(
+        kind=args.kind,
+        topic=args.topic,
+        owner=args.owner,
+        since=args.since,
+        until=args.until,
+        due_after=args.due_after,
+        due_before=args.due_before,
+        meeting_ids=args.meetings,
+    )
+    if args.json:
+        _print_json({"items": [item_json(i) for i in found]})
+        return 0
+    if not found:
+        print("no items match (see `meeting-qa list` for what is ingested)")
+    for i in found:
+        extra = "".join(f"  {k}: {v}" for k, v in (("owner", i.owner), ("due", i.due)) if v)
+        print(f"{i.date or '':10}  {i.kind:<10} {i.meeting_id} ¶{i.paragraph}{extra}")
+        print(f"            {i.quote}")
+    return 0
+
+
+def _cmd_series(args: argparse.Namespace, settings: Settings) -> int:
+    from meeting_qa.qa import engine_for
+
+    engine = engine_for(settings)
+    series = (
+        [engine.series_of(args.meeting_id)] if args.meeting_id else engine.minutes.series(engine.store.check_model())
+    )
+    if args.json:
+        _print_json({"series": [asdict(s) for s in series]})
+        return 0
+    for s in series:
+        print(s.key)
+        for m in s.meetings:
+            print(f"  {m.date or '':10}  {m.meeting_id}")
+    return 0
+
+
 COMMANDS = {
     "ingest": _cmd_ingest,
     "ask": _cmd_ask,
@@ -277,6 +346,8 @@ COMMANDS = {
     "delete": _cmd_delete,
     "serve": _cmd_serve,
     "eval": _cmd_eval,
+    "items": _cmd_items,
+    "series": _cmd_series,
 }
 
 

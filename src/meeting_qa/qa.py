@@ -19,9 +19,21 @@ from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.errors import InputError, LoaderError
 from meeting_qa.lexical import LexicalIndex
 from meeting_qa.loaders import find_files, load_path
+from meeting_qa.minutes import ItemIndex
 from meeting_qa.retrieval import Candidate, HybridSearcher
 from meeting_qa.store import Store, make_client
-from meeting_qa.types import Answer, FileReport, IngestReport, Meeting, MeetingInfo, Passage
+from meeting_qa.types import (
+    Answer,
+    FileReport,
+    IngestReport,
+    Item,
+    Meeting,
+    MeetingInfo,
+    Mention,
+    Passage,
+    Series,
+    SeriesMeeting,
+)
 
 MAX_QUESTION_CHARS = 2000
 ANSWER_CANDIDATES = 8  # enough for a question across meetings to see each meeting's best paragraph
@@ -39,6 +51,7 @@ class Engine:
     searcher: HybridSearcher
     answerer: ExtractiveAnswerer
     chat_model: Any | None = None  # a LangChain chat model when settings.llm is not "extractive"
+    item_index: ItemIndex | None = None  # decisions, tasks and series, derived from the store on first use
 
     @classmethod
     def build(
@@ -70,7 +83,7 @@ class Engine:
             from meeting_qa.answer.llm import make_chat_model
 
             chat_model = make_chat_model(settings)
-        return cls(settings, embeddings, store, lexical, searcher, answerer, chat_model)
+        return cls(settings, embeddings, store, lexical, searcher, answerer, chat_model, ItemIndex(lexical))
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -159,6 +172,29 @@ class Engine:
     def list_meetings(self) -> list[MeetingInfo]:
         return self.store.list_meetings()
 
+    # -- meeting items and series (derived from the store like the lexical index) -------------------
+
+    @property
+    def minutes(self) -> ItemIndex:
+        if self.item_index is None:
+            self.item_index = ItemIndex(self.lexical)
+        return self.item_index
+
+    def items(self, **filters: Any) -> list[Item]:
+        """See `ItemIndex.items`; `meeting_ids` is checked like `ask`'s."""
+        if "meeting_ids" in filters:
+            filters["meeting_ids"] = _check_ids(filters["meeting_ids"])
+        return self.minutes.items(**filters, generation=self.store.check_model())
+
+    def series_of(self, meeting_id: str) -> Series:
+        return self.minutes.series_of(meeting_id, self.store.check_model())
+
+    def adjacent_meeting(self, meeting_id: str, step: int) -> SeriesMeeting | None:
+        return self.minutes.neighbour(meeting_id, step, self.store.check_model())
+
+    def mentions(self, topic: str) -> list[Mention]:
+        return self.minutes.mentions(topic, self.store.check_model())
+
     def delete(self, meeting_id: str) -> bool:
         return self.store.delete(meeting_id)
 
@@ -223,3 +259,49 @@ def list_meetings(*, settings: Settings | None = None) -> list[MeetingInfo]:
 
 def delete(meeting_id: str, *, settings: Settings | None = None) -> bool:
     return engine_for(settings).delete(meeting_id)
+
+
+def items(
+    kind: str | Sequence[str] | None = None,
+    topic: str | None = None,
+    meeting_ids: Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    owner: str | None = None,
+    *,
+    due_after: str | None = None,
+    due_before: str | None = None,
+    settings: Settings | None = None,
+) -> list[Item]:
+    """Decisions, tasks, commitments, approved documents, reports heard and principles of the stored meetings,
+    each with its exact evidence (`quote == paragraph_text[start:end]`), newest meeting first.
+    `since`/`until`: the meeting's date; `due_after`/`due_before`: an item's due date (ISO, inclusive)."""
+    return engine_for(settings).items(
+        kind=kind,
+        topic=topic,
+        meeting_ids=meeting_ids,
+        since=since,
+        until=until,
+        owner=owner,
+        due_after=due_after,
+        due_before=due_before,
+    )
+
+
+def series_of(meeting_id: str, *, settings: Settings | None = None) -> Series:
+    """The meetings of the same body as `meeting_id`, oldest first."""
+    return engine_for(settings).series_of(meeting_id)
+
+
+def previous_meeting(meeting_id: str, *, settings: Settings | None = None) -> SeriesMeeting | None:
+    """The meeting of the same body held before this one ("上次会议"), or None."""
+    return engine_for(settings).adjacent_meeting(meeting_id, -1)
+
+
+def next_meeting(meeting_id: str, *, settings: Settings | None = None) -> SeriesMeeting | None:
+    return engine_for(settings).adjacent_meeting(meeting_id, 1)
+
+
+def mentions(topic: str, *, settings: Settings | None = None) -> list[Mention]:
+    """Meetings whose paragraphs mention `topic` ("哪些会议讨论过养老服务"), newest first, with the paragraphs."""
+    return engine_for(settings).mentions(topic)

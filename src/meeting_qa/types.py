@@ -119,3 +119,50 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return self.count("failed") == 0
+
+
+@dataclass(frozen=True)
+class Item:
+    """A decision, task, commitment, report heard, document approved or principle stressed, with its evidence:
+    `quote == paragraph_text[start:end]`, always."""
+
+    meeting_id: str
+    paragraph: int
+    kind: str  # heard | approved | decision | task | principle | commitment
+    quote: str
+    start: int
+    end: int
+    subject: str = ""  # the document name, the report's topic, the principle; else the agenda topic
+    owner: str | None = None
+    due: str | None = None  # ISO date when the meeting's date resolves it, else the text ("4月上旬")
+    figures: tuple[str, ...] = ()
+    topic: str = ""  # the agenda item the paragraph belongs to (report heard / document approved)
+    date: str | None = None  # the meeting's date
+    title: str = ""
+    speaker: str | None = None
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class SeriesMeeting:
+    meeting_id: str
+    date: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """Meetings of one body, oldest first (`key` is the body and place read from the records)."""
+
+    key: str
+    meetings: tuple[SeriesMeeting, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A meeting whose paragraphs mention a topic (for "哪些会议讨论过X"), with those paragraphs."""
+
+    meeting_id: str
+    date: str | None
+    title: str
+    paragraphs: tuple[int, ...]

@@ -21,7 +21,7 @@ from meeting_qa.config import Settings
 from meeting_qa.errors import ConfigError, MeetingQAError
 from meeting_qa.loaders import SUPPORTED_EXTENSIONS
 from meeting_qa.qa import Engine
-from meeting_qa.web import chat, render
+from meeting_qa.web import chat, items_tab, render
 from meeting_qa.web.access import check_bind
 from meeting_qa.web.style import CHIPS_JS, CSS
 
@@ -235,7 +235,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     up = gr.Button("有帮助 · Helpful", size="sm", scale=0, min_width=120, elem_id="mqa-up")
                     down = gr.Button("没帮助 · Not helpful", size="sm", scale=0, min_width=140, elem_id="mqa-down")
                 feedback_status = gr.HTML("", elem_id="mqa-feedback-status")
-            with gr.Column(scale=2, min_width=360), gr.Tabs(selected="evidence") as tabs:
+            with gr.Column(scale=2, min_width=360), gr.Tabs(selected="evidence", elem_id="mqa-side-tabs") as tabs:
                 with gr.Tab("证据 · Evidence", id="evidence"):
                     evidence = gr.HTML(render.evidence_hint_html(), elem_id="mqa-evidence", js_on_load=CHIPS_JS)
                     sources = gr.HTML(render.sources_html(None, 0, {}), elem_id="mqa-sources")
@@ -274,6 +274,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                                 )
                                 cancel_btn = gr.Button("取消 Cancel")
                         delete_status = gr.HTML("")
+                items_tab.build(engine, evidence=evidence, tabs=tabs)
 
         listing = [meetings_table, scope, to_delete, examples, status]
         answer_outputs = [msg, chatbot, turns, sources, evidence, copy_box, feedback_row]

@@ -44,6 +44,12 @@ if (!window.__mqaChipsBound) {
 """
 
 CSS = """
+/* side tabs: three bilingual labels share a narrow column; a long one wraps instead of hiding behind "…" */
+#mqa-side-tabs .tab-container { height: auto !important; }
+#mqa-side-tabs .tab-container button { white-space: normal !important; max-width: 11em !important; height: auto !important;
+  min-height: 32px; line-height: 1.25 !important; padding: 4px 10px !important; }
+#mqa-items-table { font-size: .85rem; }
+
 .gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
 footer { display: none !important; }
 #mqa-header { display: flex; align-items: flex-end; justify-content: space-between; flex-wrap: wrap; gap: .5rem 2rem;
