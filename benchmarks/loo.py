@@ -28,7 +28,7 @@ from meeting_qa.config import Settings
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.eval import GoldItem, load_gold, metrics, row_for
 from meeting_qa.qa import ANSWER_CANDIDATES, Engine
-from meeting_qa.retrieval import Signals
+from meeting_qa.retrieval import Signals, meeting_view
 
 DEV_MEETINGS = SHARED / "eval" / "dev_meetings"
 DEV_TRANSCRIPTS = SHARED / "eval" / "dev_transcripts"
@@ -69,12 +69,14 @@ def prepare(eng: Engine) -> list[Prepared]:
         ("dev_transcripts", load_gold(DEV_TRANSCRIPTS / "questions.jsonl")),
         ("seed_dev", load_gold(SEED_DEV, meeting_id=SAMPLE_ID)),
     ]
+    # seed_dev asks about "the meeting" as the only one: it is scoped to the sample, as `eval --meeting` does.
+    scope = {"seed_dev": [SAMPLE_ID]}
     out: list[Prepared] = []
     for set_name, items in sets:
         turn = 0
         meetings = sorted({m for it in items for m, _ in it.gold if m})
         for item in items:
-            sig = eng.searcher.signals(item.question)
+            sig = eng.searcher.signals(item.question, meeting_ids=scope.get(set_name))
             if item.gold and item.gold[0][0]:
                 fold = str(item.gold[0][0])
             else:
@@ -102,7 +104,18 @@ def evaluate(
         for p in prepared:
             cands = eng.searcher.fuse(p.sig, k=max(10, ANSWER_CANDIDATES))
             answer = eng.answerer.answer(p.sig, cands[:ANSWER_CANDIDATES])
-            rows.append(row_for(p.item, [c.passage() for c in cands], answer) | {"set": p.set_name, "fold": p.fold})
+            uncovered = [
+                c.alternatives[0]
+                for c in p.sig.concepts
+                if c.core and cands and not c.covered_by(meeting_view(p.sig.index, cands[0].stored.meeting_id))
+            ]
+            extra = {
+                "set": p.set_name,
+                "fold": p.fold,
+                "strength": round(eng.answerer.strength(p.sig, cands[:ANSWER_CANDIDATES]), 3),
+                "uncovered": uncovered,
+            }
+            rows.append(row_for(p.item, [c.passage() for c in cands], answer) | extra)
         return rows
     finally:
         eng.searcher.profile = base

@@ -9,8 +9,10 @@ a question about a value as it stands now gives the later meeting's value and wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +24,9 @@ from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
 from meeting_qa.text.segment import split_clauses
 from meeting_qa.types import Answer, Citation, Sentence
+
+# Where a question of several parts is cut: question marks, Chinese commas, ", and" / "and when…".
+_PARTS = re.compile(r"[？?；;，]|,(?!\s*(?!and\b)[a-z])|\band (?=by |what |who |how |which |when |where )")
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,7 @@ class ExtractiveAnswerer:
             close = near and s.cand.score >= 0.9 * chosen[0].cand.score
             if listed or (same_paragraph and s.score >= keep * best) or close:
                 chosen.append(s)
+        chosen.extend(self._other_parts(sig, scored, chosen))
         parts: list[str] = []
         for cand, span, score in self._merge([(c.cand, self._trim(sig, c)) for c in chosen]):
             p = cand.stored.paragraph
@@ -215,6 +221,30 @@ class ExtractiveAnswerer:
                 shown = f"{p.speaker}：{shown}" if language != "en" else f"{p.speaker}: {shown}"
             parts.append(f"{shown}[{len(citations)}]")
         return ("「" + "」 「".join(parts) + "」") if language == "en" else "".join(parts)
+
+    def _other_parts(self, sig: Signals, scored: Sequence[Scored], chosen: Sequence[Scored]) -> list[Scored]:
+        """A question of several parts ("有多少台？要在什么时候前完成？") gets a sentence for each part that the
+        chosen sentences leave unanswered: the best-scored sentence that covers that part."""
+        extra: list[Scored] = []
+        parts = [p for p in _PARTS.split(sig.question.folded) if p.strip()]
+        for part in parts if len(parts) > 1 else []:
+            concepts = [c for c in sig.concepts if not c.names_meeting and any(a in part for a in c.alternatives)]
+            kinds = self.profile.question_kinds(part) & self.profile.answer_types
+            if not concepts and not kinds:
+                continue
+
+            def answers(x: Scored, concepts: Sequence[Any] = concepts, kinds: frozenset[str] = kinds) -> bool:
+                p = x.cand.stored.paragraph
+                text = TextView(fold(p.text[x.span.start : x.span.end]))
+                covers = not concepts or any(c.covered_by(text) for c in concepts)
+                return covers and all(self.profile.answers_kind(k, text.folded) for k in kinds)
+
+            if any(answers(x) for x in [*chosen, *extra]):
+                continue
+            found = next((x for x in scored[:12] if answers(x)), None)
+            if found is not None and found.cand.stored.meeting_id == chosen[0].cand.stored.meeting_id:
+                extra.append(found)
+        return extra
 
     def _trim(self, sig: Signals, s: Scored) -> Sentence:
         """Long sentences are cut to the clause window that best matches the question."""
