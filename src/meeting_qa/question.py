@@ -14,9 +14,9 @@ from meeting_qa.meetings import Catalog, MeetingCard
 from meeting_qa.profile import Profile
 from meeting_qa.text.crosslingual import STOP_EN, Lexicon, Translation, lemmas
 from meeting_qa.text.fold import Language, detect_language, fold
-from meeting_qa.text.tokenize import tokenize, words_with_parts
+from meeting_qa.text.tokenize import is_word, tokenize, words_with_parts
 
-_ENGLISH_WORD = re.compile(r"[a-z][a-z0-9'-]*")
+_ENGLISH_WORD = re.compile(r"[a-z][a-z0-9-]*(?:'(?!s\b)[a-z]+)?")
 _MONTHS = "january february march april may june july august september october november december".split()
 ENGLISH_ABSENT_SCALE = 0.5
 
@@ -68,11 +68,14 @@ class Concept:
     core: bool = True  # names a topic (not an answer-type word like 原则/要求, not a loose translation)
     english_only: bool = False  # an English word with no translation: says nothing about a Chinese text
     names_meeting: bool = False  # names the meeting (its place, body, title): chooses the meeting, not a sentence
+    loose: bool = False  # a proper name (a place): matches inside longer words (望澜 in 望澜县)
 
     def applies_to(self, text: TextView) -> bool:
         return not self.english_only or text.is_english
 
     def covered_by(self, text: TextView) -> bool:
+        if self.loose:
+            return any(a in text.folded if not a.isascii() else text.mentions(a) for a in self.alternatives)
         return any(text.mentions(a) for a in self.alternatives)
 
 
@@ -223,6 +226,9 @@ def _concepts(
         return concepts
     for word, parts in words_with_parts(folded, profile.question_words):
         scale = profile.type_word_weight if word in profile.type_words else 1.0
+        if scale == 1.0 and not is_word(word) and stats.substring_idf(word) >= stats.max_idf:
+            # A piece the segmenter cut across words ("哪天开的" → 天开) and no record contains: not a topic.
+            scale = profile.type_word_weight
         english = lexicon.english_for(word) if (lexicon is not None and english_records and not word.isascii()) else []
         add([word, *parts, *english], scale)
     return concepts
@@ -243,7 +249,7 @@ def _place_concepts(
     for name in names:
         for place in spelled.get(name.replace("-", ""), ()):
             weight, absent = _weight([place], stats)
-            out.append(Concept((place, name), weight, absent=absent))
+            out.append(Concept((place, name), weight, absent=absent, loose=True))
     return out
 
 
@@ -345,7 +351,9 @@ def _mark_meeting_names(
         names.update(card.places)
         names.update(t for t in card.body_terms if len(t) >= 2 and t not in profile.type_words)
         names.update(card.title_words)
-    marked = [replace(c, names_meeting=True) if any(a in names for a in c.alternatives) else c for c in concepts]
+    marked = [
+        replace(c, names_meeting=True, loose=True) if any(a in names for a in c.alternatives) else c for c in concepts
+    ]
     weighted = {t: (w * profile.type_word_weight if t in names else w) for t, w in terms.items()}
     return marked, weighted
 

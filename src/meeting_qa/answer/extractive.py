@@ -115,7 +115,12 @@ class ExtractiveAnswerer:
         # record does not cover the question — judged per meeting, since another record in the store (a
         # different meeting, a reference text) mentioning the word does not make this one answer it.
         meeting = meeting_view(sig.index, top_meeting, fallback=cands[0].stored.folded)
-        if any(c.core and c.applies_to(meeting) and (c.absent or not c.covered_by(meeting)) for c in sig.concepts):
+        # A Chinese question over an English record reaches it only through a dictionary: a word it cannot
+        # bridge is not evidence that the record is silent.
+        bridged = meeting.is_english and sig.question.language != "en"
+        if not bridged and any(
+            c.core and c.applies_to(meeting) and (c.absent or not c.covered_by(meeting)) for c in sig.concepts
+        ):
             strength *= self.tuning.absent_topic_factor
         return strength
 

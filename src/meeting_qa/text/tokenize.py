@@ -157,3 +157,11 @@ def words_with_parts(folded: str, skip: frozenset[str] = frozenset()) -> list[tu
             parts = [w for w in _tokenizer().cut_for_search(word, HMM=True) if len(w) >= 2 and w != word]
             out.append((word, parts))
     return out
+
+
+def is_word(word: str) -> bool:
+    """Whether the segmenter's dictionary knows the word (a piece cut across two words is not one)."""
+    if not word or word.isascii():
+        return True
+    tok = _tokenizer()
+    return tok.FREQ.get(word, 0) > 0
