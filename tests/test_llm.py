@@ -92,7 +92,7 @@ def scripted(text: str) -> RecordingChat:
 
 def source_number(engine: Engine, question: str, paragraph: int) -> int:
     """The number the prompt gives a paragraph for this question (sources are numbered from 1)."""
-    cands = engine.candidates(question, k=5, meeting_ids=None)
+    cands = engine.candidates(question, k=5)
     return 1 + [c.stored.paragraph.number for c in cands].index(paragraph)
 
 
@@ -102,7 +102,7 @@ EXTRACTIVE = Answer("根据会议记录：（摘录式回答）", False, backend
 def run(engine: Engine, model: BaseChatModel, question: str = WHO) -> tuple[list[str], Answer]:
     """Streams an LLM answer over the engine's candidates (a fixed extractive answer keeps tests independent
     of the extractive answerer's tuning); checks the event protocol and returns (chunks, final answer)."""
-    cands = engine.candidates(question, k=5, meeting_ids=None)
+    cands = engine.candidates(question, k=5)
     events = list(stream_llm_answer(model, question, detect_language(question), cands, EXTRACTIVE))
     assert isinstance(events[-1], Answer)
     assert not any(isinstance(e, Answer) for e in events[:-1]), "exactly one Answer, last"
@@ -206,7 +206,7 @@ def test_a_prompt_override_with_an_unknown_variable_is_a_config_error() -> None:
 
 
 def test_sources_are_numbered_from_one_inside_delimiters_they_cannot_close(sample_engine: Engine) -> None:
-    cands = sample_engine.candidates(WHO, k=3, meeting_ids=None)
+    cands = sample_engine.candidates(WHO, k=3)
     text = format_sources(cands)
     assert re.findall(r'<source id="(\d+)"', text) == ["1", "2", "3"]
     assert text.count("</source>") == 3
@@ -216,7 +216,7 @@ def test_sources_are_numbered_from_one_inside_delimiters_they_cannot_close(sampl
 
 
 def test_long_sources_are_cut_to_the_shared_budget(sample_engine: Engine) -> None:
-    cands = sample_engine.candidates("经济运行 产业链 数字经济 新能源 粮食", k=5, meeting_ids=None)
+    cands = sample_engine.candidates("经济运行 产业链 数字经济 新能源 粮食", k=5)
     text = format_sources(cands, LLMTuning(source_chars=600))
     bodies = re.findall(r"<source [^>]*>\n(.*?)\n</source>", text, re.S)
     assert len(bodies) == 5
@@ -225,7 +225,7 @@ def test_long_sources_are_cut_to_the_shared_budget(sample_engine: Engine) -> Non
 
 def test_a_prompt_override_replaces_the_packaged_prompt(sample_engine: Engine) -> None:
     model = scripted("x")
-    cands = sample_engine.candidates(WHO, k=5, meeting_ids=None)
+    cands = sample_engine.candidates(WHO, k=5)
     list(stream_llm_answer(model, WHO, "zh-Hans", cands, EXTRACTIVE, user_prompt="Q={question}\nS={sources}"))
     assert model.seen[0][1].content.startswith(f'Q={WHO}\nS=<source id="1"')
 
@@ -243,7 +243,7 @@ def test_streaming_yields_text_chunks_before_the_one_final_answer(sample_engine:
 
 
 def test_a_well_cited_answer_is_kept_with_renumbered_markers_and_exact_quotes(sample_engine: Engine) -> None:
-    first, second = sample_engine.candidates(WHO, k=5, meeting_ids=None)[:2]
+    first, second = sample_engine.candidates(WHO, k=5)[:2]
 
     def body(cand: Candidate) -> str:
         p = cand.stored.paragraph
@@ -295,7 +295,7 @@ def test_an_answer_made_only_of_invented_sentences_falls_back(sample_engine: Eng
 
 def test_an_abstention_is_returned_without_asking_the_model(sample_engine: Engine) -> None:
     abstained = Answer("会议记录中没有找到能回答这个问题的内容。", True)
-    cands = sample_engine.candidates(WHO, k=5, meeting_ids=None)
+    cands = sample_engine.candidates(WHO, k=5)
     events = list(stream_llm_answer(NeverCalled(), WHO, "zh-Hans", cands, abstained))
     assert events[0] == abstained.text
     final = events[-1]
@@ -305,7 +305,7 @@ def test_an_abstention_is_returned_without_asking_the_model(sample_engine: Engin
 
 def test_a_looping_model_is_cut_off_and_still_verified(sample_engine: Engine) -> None:
     n1 = source_number(sample_engine, WHO, 1)
-    cands = sample_engine.candidates(WHO, k=5, meeting_ids=None)
+    cands = sample_engine.candidates(WHO, k=5)
     model = FakeListChatModel(responses=[f"市委书记徐缨主持[{n1}]。" * 500])
     events = list(stream_llm_answer(model, WHO, "zh-Hans", cands, EXTRACTIVE, tuning=LLMTuning(max_answer_chars=60)))
     assert sum(len(e) for e in events[:-1] if isinstance(e, str)) == 60

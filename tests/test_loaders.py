@@ -114,7 +114,7 @@ def test_content_hash_depends_on_content_not_on_location(tmp_path: Path) -> None
 def test_folders_are_walked_recursively_skipping_hidden_and_unsupported_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for p in ["a.txt", "sub/b.md", ".hidden/c.txt", "d.pdf"]:
+    for p in ["a.txt", "sub/b.md", ".hidden/c.txt", "d.xlsx"]:
         (tmp_path / p).write_text("x。", encoding="utf-8")
     assert [f.relative_to(tmp_path).as_posix() for f in find_files([tmp_path])] == ["a.txt", "sub/b.md"]
     with pytest.raises(LoaderError, match=r"nope\.txt: no such file"):

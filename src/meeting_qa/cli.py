@@ -27,6 +27,7 @@ examples:
   meeting-qa ingest ingest/
   meeting-qa ask "谁主持了会议？"
   meeting-qa ask --json "What did the meeting decide about new energy?"
+  meeting-qa search "预算" --since 2022-01-01 --until 2022-06-30 --speaker 李主任
   echo "會議通過了什麼方案？" | meeting-qa ask -
   meeting-qa items --kind task --due-before 2024-06-30
   meeting-qa items --kind approved --json
@@ -55,14 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--meeting", action="append", dest="meetings", metavar="ID", help="only these meetings")
+    _filter_args(p)
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
 
     p = sub.add_parser("search", parents=[common], help="show the paragraphs that best match a question")
     p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
     p.add_argument("-k", type=int, default=5, help="how many paragraphs (default 5)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--meeting", action="append", dest="meetings", metavar="ID", help="only these meetings")
+    _filter_args(p)
 
     p = sub.add_parser("list", parents=[common], help="list ingested meetings")
     p.add_argument("--json", action="store_true")
@@ -102,6 +103,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
     return parser
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--meeting", action="append", dest="meetings", metavar="ID", help="only these meetings (repeatable)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only meetings held on or after this date")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="only meetings held on or before this date")
+    p.add_argument(
+        "--speaker", action="append", dest="speakers", metavar="NAME", help="only this speaker's turns (repeatable)"
+    )
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"meeting_ids": args.meetings, "since": args.since, "until": args.until, "speakers": args.speakers}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -195,7 +209,8 @@ def _print_report(report: IngestReport) -> None:
         if f.status == "failed":
             print(f"FAILED     {f.path}: {f.error}")
             continue
-        print(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}")
+        encoding = f"  [{f.encoding}]" if f.encoding and f.encoding not in ("UTF-8", "ASCII") else ""
+        print(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}{encoding}")
         for note in f.cleaned:
             print(f"           cleaned: {note}")
         for w in f.warnings:
@@ -210,12 +225,12 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings)
     question = _question(args.question)
     if args.json:
-        _print_json(answer_json(engine.ask(question, meeting_ids=args.meetings)))
+        _print_json(answer_json(engine.ask(question, **_filters(args))))
         return 0
     final: Answer | None = None
     # An LLM's draft streams to stderr as it is written; only the verified answer goes to stdout.
     draft = sys.stderr if settings.llm != "extractive" else None
-    for event in engine.ask_stream(question, meeting_ids=args.meetings):
+    for event in engine.ask_stream(question, **_filters(args)):
         if isinstance(event, Answer):
             final = event
         elif draft is not None:
@@ -235,7 +250,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.qa import engine_for
 
-    passages = engine_for(settings).search(_question(args.question), k=args.k, meeting_ids=args.meetings)
+    passages = engine_for(settings).search(_question(args.question), k=args.k, **_filters(args))
     if args.json:
         _print_json({"passages": [passage_json(p) for p in passages]})
     else:

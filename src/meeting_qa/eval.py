@@ -1,7 +1,9 @@
 """`meeting-qa eval GOLD.jsonl`: retrieval and answer metrics per language and overall.
 
 Accepts the dev-set schema of ../shared/eval/README.md (`q`, `lang`, `gold` paragraph numbers, `keys`,
-`answerable`) and CMRC-2018-style queries (`question`, `answers`, `gold_pids` = document ids).
+`answerable`) and CMRC-2018-style queries (`question`, `answers`, `gold_pids` = document ids). A line may
+also carry the API's filters (`meeting_ids`, `since`, `until`, `speakers`): that question is then searched
+and answered within them (e.g. VCSum's headlines, each asked within its own meeting).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from meeting_qa.text.fold import detect_language, fold
 from meeting_qa.types import Answer, Passage
 
 K = 10
+FILTER_FIELDS = ("meeting_ids", "since", "until", "speakers")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class GoldItem:
     gold: tuple[tuple[str | None, int | None], ...]  # (meeting_id or None, paragraph or None)
     keys: tuple[tuple[str, ...], ...]
     answerable: bool
+    filters: tuple[tuple[str, Any], ...] = ()  # keyword arguments of search()/ask(), e.g. ("meeting_ids", (...))
 
 
 def _norm(text: str) -> str:
@@ -74,8 +78,15 @@ def load_gold(path: Path, *, meeting_id: str | None = None) -> list[GoldItem]:
             keys = ()
         answerable = bool(obj.get("answerable", True))
         lang = obj.get("lang") or detect_language(question)
+        filters = tuple(
+            (name, tuple(obj[name]) if isinstance(obj[name], list) else obj[name])
+            for name in FILTER_FIELDS
+            if obj.get(name) is not None
+        )
         items.append(
-            GoldItem(str(obj.get("id") or obj.get("qid") or lineno), question, lang, tuple(gold), keys, answerable)
+            GoldItem(
+                str(obj.get("id") or obj.get("qid") or lineno), question, lang, tuple(gold), keys, answerable, filters
+            )
         )
     if not items:
         raise InputError(f"{path}: no questions in the gold file", path=str(path))
@@ -125,13 +136,16 @@ def evaluate(
     rows: list[dict[str, Any]] = []
     for item in items:
         t0 = time.perf_counter()
-        passages = engine.search(item.question, k=K, meeting_ids=meeting_ids)
+        # A line's own filters (e.g. its meeting) take precedence over the run's restriction.
+        scope: dict[str, Any] = {"meeting_ids": meeting_ids} if meeting_ids is not None else {}
+        scope.update(item.filters)
+        passages = engine.search(item.question, k=K, **scope)
         search_ms = (time.perf_counter() - t0) * 1000
         answer = None
         ask_ms = 0.0
         if answers:
             t0 = time.perf_counter()
-            answer = engine.ask(item.question, meeting_ids=meeting_ids)
+            answer = engine.ask(item.question, **scope)
             ask_ms = (time.perf_counter() - t0) * 1000
         rows.append(row_for(item, passages, answer, search_ms=search_ms, ask_ms=ask_ms))
     langs = sorted({r["lang"] for r in rows})

@@ -13,12 +13,13 @@ import pickle
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
+from meeting_qa.types import Filters
 
 FORMAT = 6  # bump when the tokenizer or layout changes, so old pickles are ignored
 
@@ -73,13 +74,11 @@ class BM25:
         df = sum(1 for t in self.texts if term in t)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def scores(
-        self, query_terms: Mapping[str, float], meeting_ids: Sequence[str] | None = None
-    ) -> dict[tuple[str, int], float]:
-        """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count)."""
+    def scores(self, query_terms: Mapping[str, float], filters: Filters | None = None) -> dict[tuple[str, int], float]:
+        """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count);
+        only paragraphs that pass `filters` are scored (the same test as the store's query)."""
         if not self.keys:
             return {}
-        allowed = set(meeting_ids) if meeting_ids is not None else None
         avg = sum(self.lengths) / len(self.lengths) or 1.0
         out: dict[int, float] = {}
         for term, qtf in query_terms.items():
@@ -90,8 +89,9 @@ class BM25:
                 norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.lengths[doc] / avg))
                 out[doc] = out.get(doc, 0.0) + qtf * idf * norm
         result = {self.keys[d]: s for d, s in out.items()}
-        if allowed is not None:
-            result = {k: s for k, s in result.items() if k[0] in allowed}
+        if filters is not None and not filters.empty:
+            held = self.paragraphs
+            result = {k: s for k, s in result.items() if filters.admits(k[0], held[k].date, held[k].paragraph.speaker)}
         return result
 
 

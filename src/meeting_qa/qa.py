@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from meeting_qa.store import Store, make_client
 from meeting_qa.types import (
     Answer,
     FileReport,
+    Filters,
     IngestReport,
     Item,
     Meeting,
@@ -126,6 +128,7 @@ class Engine:
                     paragraphs=len(meeting.paragraphs),
                     warnings=meeting.warnings,
                     cleaned=meeting.cleaned,
+                    encoding=meeting.encoding,
                 )
             )
             if progress:
@@ -135,29 +138,73 @@ class Engine:
             calibration_for(self.store, self.embeddings, refresh=True)
         return IngestReport(tuple(reports))
 
-    def candidates(self, question: str, *, k: int, meeting_ids: Sequence[str] | None) -> list[Candidate]:
+    def filters(
+        self,
+        *,
+        meeting_ids: Sequence[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        speakers: Sequence[str] | str | None = None,
+    ) -> Filters | None:
+        """Checked filters from the API's keyword arguments (None when nothing is filtered); a bad date or a
+        speaker no meeting has is refused, naming the value."""
+        start, end = _check_date("since", since), _check_date("until", until)
+        if start and end and start > end:
+            raise InputError(f"since {start} is after until {end}", value=f"{start}..{end}")
+        names = _check_speakers(speakers, self.list_meetings() if speakers is not None else [])
+        filters = Filters(_check_ids(meeting_ids), start, end, names)
+        return None if filters.empty else filters
+
+    def candidates(self, question: str, *, k: int, filters: Filters | None = None) -> list[Candidate]:
         question = _check_question(question)
         generation = self.store.check_model()
-        return self.searcher.candidates(question, k=k, meeting_ids=_check_ids(meeting_ids), generation=generation)
+        return self.searcher.candidates(question, k=k, filters=filters, generation=generation)
 
-    def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
+    def search(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        meeting_ids: Sequence[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        speakers: Sequence[str] | str | None = None,
+    ) -> list[Passage]:
         if k < 1:
             raise InputError(f"k must be at least 1 (got {k})", value=str(k))
-        return [c.passage() for c in self.candidates(question, k=k, meeting_ids=meeting_ids)]
+        filters = self.filters(meeting_ids=meeting_ids, since=since, until=until, speakers=speakers)
+        return [c.passage() for c in self.candidates(question, k=k, filters=filters)]
 
-    def ask(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        meeting_ids: Sequence[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        speakers: Sequence[str] | str | None = None,
+    ) -> Answer:
         answer: Answer | None = None
-        for event in self.ask_stream(question, meeting_ids=meeting_ids):
+        for event in self.ask_stream(question, meeting_ids=meeting_ids, since=since, until=until, speakers=speakers):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def ask_stream(self, question: str, *, meeting_ids: Sequence[str] | None = None) -> Iterator[str | Answer]:
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        meeting_ids: Sequence[str] | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        speakers: Sequence[str] | str | None = None,
+    ) -> Iterator[str | Answer]:
         """Yields text chunks as they are produced, then the final verified `Answer` (always last)."""
         question = _check_question(question)
+        filters = self.filters(meeting_ids=meeting_ids, since=since, until=until, speakers=speakers)
         generation = self.store.check_model()
-        sig = self.searcher.signals(question, meeting_ids=_check_ids(meeting_ids), generation=generation)
+        sig = self.searcher.signals(question, filters=filters, generation=generation)
         cands = self.searcher.fuse(sig, k=ANSWER_CANDIDATES)
         language = sig.question.language
         extractive = self.answerer.answer(sig, cands)
@@ -210,15 +257,45 @@ def _check_question(question: str) -> str:
     return question.strip()
 
 
-def _check_ids(meeting_ids: Sequence[str] | None) -> list[str] | None:
+def _check_ids(meeting_ids: Sequence[str] | None) -> tuple[str, ...] | None:
     if meeting_ids is None:
         return None
     if isinstance(meeting_ids, str):
-        return [meeting_ids]
-    ids = [m for m in meeting_ids if m]
+        return (meeting_ids,)
+    ids = tuple(m for m in meeting_ids if m)
     if not ids:
         raise InputError("meeting_ids is empty: pass None to search every meeting", value="[]")
     return ids
+
+
+def _check_date(name: str, value: str | date | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise InputError(f"{name} must be an ISO date such as 2022-05-06 (got {value!r})", value=str(value)) from None
+
+
+def _check_speakers(speakers: Sequence[str] | str | None, meetings: Sequence[MeetingInfo]) -> tuple[str, ...] | None:
+    if speakers is None:
+        return None
+    names = tuple(
+        dict.fromkeys(s.strip() for s in ([speakers] if isinstance(speakers, str) else speakers) if s.strip())
+    )
+    if not names:
+        raise InputError("speakers is empty: pass None to keep every speaker", value="[]")
+    # A mistyped name would otherwise just find nothing: say which names the records know instead.
+    known = dict.fromkeys(s for m in meetings for s in m.speakers)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        hint = (
+            "、".join(list(known)[:12]) + ("…" if len(known) > 12 else "") if known else "(no transcript has speakers)"
+        )
+        raise InputError(f"no speaker {unknown[0]!r} in the records; speakers: {hint}", value=unknown[0])
+    return names
 
 
 _engines: dict[Settings, Engine] = {}
@@ -242,15 +319,36 @@ def ingest(paths: Iterable[str | Path] | str | Path, *, settings: Settings | Non
 
 
 def search(
-    question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None, settings: Settings | None = None
+    question: str,
+    *,
+    k: int = 5,
+    meeting_ids: Sequence[str] | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    speakers: Sequence[str] | str | None = None,
+    settings: Settings | None = None,
 ) -> list[Passage]:
-    """The `k` paragraphs that best match the question, best first."""
-    return engine_for(settings).search(question, k=k, meeting_ids=meeting_ids)
+    """The `k` paragraphs that best match the question, best first.
+
+    Filters (applied inside the store query): `meeting_ids`; `since`/`until`, inclusive ISO dates of the
+    meeting (meetings without a date are left out once either is set); `speakers`, only those speakers' turns.
+    """
+    return engine_for(settings).search(
+        question, k=k, meeting_ids=meeting_ids, since=since, until=until, speakers=speakers
+    )
 
 
-def ask(question: str, *, meeting_ids: Sequence[str] | None = None, settings: Settings | None = None) -> Answer:
-    """A short answer whose `[n]` markers cite `citations[n-1]`, or an abstention."""
-    return engine_for(settings).ask(question, meeting_ids=meeting_ids)
+def ask(
+    question: str,
+    *,
+    meeting_ids: Sequence[str] | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    speakers: Sequence[str] | str | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """A short answer whose `[n]` markers cite `citations[n-1]`, or an abstention (filters as in `search`)."""
+    return engine_for(settings).ask(question, meeting_ids=meeting_ids, since=since, until=until, speakers=speakers)
 
 
 def list_meetings(*, settings: Settings | None = None) -> list[MeetingInfo]:

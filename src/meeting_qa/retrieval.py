@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from meeting_qa.profile import FusionWeights, Profile, default_profile
 from meeting_qa.question import Question, TextView, analyze, coverage
 from meeting_qa.store import Store, StoredParagraph, paragraph_id, sentence_id
 from meeting_qa.text.crosslingual import lexicon
-from meeting_qa.types import Passage
+from meeting_qa.types import Filters, Passage
 
 Key = tuple[str, int]
 
@@ -161,16 +161,14 @@ class HybridSearcher:
         return analyze(question, stats=index, profile=self.profile, lexicon=lx, catalog=self.catalog(index))
 
     def signals(
-        self, question: str | Question, *, meeting_ids: Sequence[str] | None = None, generation: str | None = None
+        self, question: str | Question, *, filters: Filters | None = None, generation: str | None = None
     ) -> Signals:
         """Lexical and dense evidence for a question; filters are applied inside the store query."""
         index = self.lexical.index(generation)
         q = question if isinstance(question, Question) else self.analyze(question, generation=generation)
-        bm25 = index.scores(q.term_weights, meeting_ids)
+        bm25 = index.scores(q.term_weights, filters)
         vector = self.embeddings.encode_query(q.folded)
-        hits = self.store.dense(
-            vector, k=self.weights.candidates, kinds=("paragraph", "sentence"), meeting_ids=meeting_ids
-        )
+        hits = self.store.dense(vector, k=self.weights.candidates, kinds=("paragraph", "sentence"), filters=filters)
         held = self.lexical.paragraphs({(h.meeting_id, h.paragraph) for h in hits}, index)
         para_sim: dict[Key, float] = {}
         sent_sims: dict[Key, dict[int, float]] = {}
@@ -269,10 +267,10 @@ class HybridSearcher:
         return para, sents
 
     def candidates(
-        self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None, generation: str | None = None
+        self, question: str, *, k: int = 5, filters: Filters | None = None, generation: str | None = None
     ) -> list[Candidate]:
         """The top `k` paragraphs for a question, best first, with their evidence signals."""
-        return self.fuse(self.signals(question, meeting_ids=meeting_ids, generation=generation), k=k)
+        return self.fuse(self.signals(question, filters=filters, generation=generation), k=k)
 
     def _rerank(self, question: str, cands: list[Candidate]) -> list[Candidate]:
         scores = self.reranker.predict([(question, c.stored.paragraph.text) for c in cands])  # type: ignore[union-attr]
@@ -281,8 +279,8 @@ class HybridSearcher:
         order = sorted(range(len(cands)), key=lambda i: (-ranked[i], -cands[i].score))
         return [cands[i] for i in order]
 
-    def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
-        return [c.passage() for c in self.candidates(question, k=k, meeting_ids=meeting_ids)]
+    def search(self, question: str, *, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+        return [c.passage() for c in self.candidates(question, k=k, filters=filters)]
 
 
 class HybridRetriever(BaseRetriever):
@@ -293,6 +291,12 @@ class HybridRetriever(BaseRetriever):
     searcher: HybridSearcher
     k: int = 5
     meeting_ids: list[str] | None = None
+    filters: Filters | None = None  # date range and speakers (and meetings); `meeting_ids` narrows it further
+
+    def _filters(self) -> Filters | None:
+        if self.meeting_ids is None:
+            return self.filters
+        return replace(self.filters or Filters(), meeting_ids=tuple(self.meeting_ids))
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
@@ -308,5 +312,5 @@ class HybridRetriever(BaseRetriever):
                     "timestamp": p.timestamp,
                 },
             )
-            for p in self.searcher.search(query, k=self.k, meeting_ids=self.meeting_ids)
+            for p in self.searcher.search(query, k=self.k, filters=self._filters())
         ]

@@ -22,12 +22,15 @@ import numpy as np
 
 from meeting_qa.errors import ModelMismatchError, StoreError
 from meeting_qa.text.fold import fold
-from meeting_qa.types import Meeting, MeetingInfo, Paragraph, Sentence
+from meeting_qa.types import Filters, Meeting, MeetingInfo, Paragraph, Sentence, day_number
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 BATCH = 256
+# Version of the records' metadata layout: a meeting stored with an older one is rewritten on re-ingest
+# even when its text is unchanged (version 2 added `day` and `speaker` to every record, for filters).
+RECORDS_VERSION = 2
 EMBED_GROUP = 512  # texts embedded in one call across meetings
 Status = str  # "added" | "updated" | "unchanged"
 
@@ -234,7 +237,9 @@ class Store:
         for i in range(0, len(ids), 500):
             got = self._collection.get(ids=ids[i : i + 500], include=["metadatas"])
             for meta in got.get("metadatas") or []:
-                out[str(meta["meeting_id"])] = str(meta.get("content_hash"))
+                # An older records layout never matches a content hash: the meeting is rewritten ("updated").
+                stale = "" if int(meta.get("records", 1)) >= RECORDS_VERSION else "|old-records"
+                out[str(meta["meeting_id"])] = str(meta.get("content_hash")) + stale
         return out
 
     def _write_group(self, group: list[Meeting], stored: dict[str, str]) -> Iterator[tuple[Meeting, Status]]:
@@ -270,6 +275,7 @@ class Store:
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
         mid = meeting.meeting_id
+        day = day_number(meeting.date)
         for p in meeting.paragraphs:
             ids.append(paragraph_id(mid, p.number))
             texts.append(fold(p.text))
@@ -284,6 +290,7 @@ class Store:
                     timestamp=p.timestamp,
                     title=meeting.title,
                     date=meeting.date,
+                    day=day,
                 )
             )
             if len(p.sentences) > 1:
@@ -291,7 +298,16 @@ class Store:
                     ids.append(sentence_id(mid, p.number, k))
                     texts.append(fold(p.text[s.start : s.end]))
                     metas.append(
-                        _meta(kind="sentence", meeting_id=mid, paragraph=p.number, sentence=k, start=s.start, end=s.end)
+                        _meta(
+                            kind="sentence",
+                            meeting_id=mid,
+                            paragraph=p.number,
+                            sentence=k,
+                            start=s.start,
+                            end=s.end,
+                            speaker=p.speaker,
+                            day=day,
+                        )
                     )
         ids.append(meeting_record_id(mid))
         texts.append(fold(meeting.title))
@@ -304,6 +320,10 @@ class Store:
                 source=meeting.source,
                 content_hash=meeting.content_hash,
                 paragraphs=len(meeting.paragraphs),
+                speakers=json.dumps(
+                    list(dict.fromkeys(p.speaker for p in meeting.paragraphs if p.speaker)), ensure_ascii=False
+                ),
+                records=RECORDS_VERSION,
             )
         )
         return ids, texts, metas
@@ -328,6 +348,7 @@ class Store:
                 source=str(m.get("source", "")),
                 date=m.get("date"),
                 content_hash=str(m.get("content_hash", "")),
+                speakers=tuple(json.loads(str(m.get("speakers") or "[]"))),
             )
             for m in got.get("metadatas") or []
         ]
@@ -370,18 +391,17 @@ class Store:
         *,
         k: int,
         kinds: Sequence[str],
-        meeting_ids: Sequence[str] | None = None,
+        filters: Filters | None = None,
     ) -> list[Hit]:
-        """Nearest paragraphs/sentences by cosine similarity; a meeting filter is applied inside the store query.
+        """Nearest paragraphs/sentences by cosine similarity; filters are applied inside the store query.
 
-        Without a meeting filter the query runs unfiltered (Chroma's filtered search is several times slower
-        on a large collection) with a little headroom, and the few meeting-title records are dropped here.
+        Without filters the query runs unfiltered (Chroma's filtered search is several times slower on a
+        large collection) with a little headroom, and the few meeting-title records are dropped here.
         """
         where: dict[str, Any] | None = None
         fetch = k
-        if meeting_ids is not None:
-            kind_filter = {"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}
-            where = {"$and": [kind_filter, {"meeting_id": {"$in": list(meeting_ids)}}]}
+        if filters is not None and not filters.empty:
+            where = filter_where(kinds, filters)
         else:
             fetch = k + k // 4
         # Only distances: the record id says what matched, and the caller holds the paragraphs' text.
@@ -398,6 +418,20 @@ class Store:
                 Hit(meeting_id=mid, paragraph=n, kind=kind, similarity=1.0 - float(distance), sentence=sentence)
             )
         return hits[:k]
+
+
+def filter_where(kinds: Sequence[str], filters: Filters) -> dict[str, Any]:
+    """The Chroma `where` clause for records of these kinds that pass the filters."""
+    clauses: list[dict[str, Any]] = [{"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}]
+    if filters.meeting_ids is not None:
+        clauses.append({"meeting_id": {"$in": list(filters.meeting_ids)}})
+    if filters.since:
+        clauses.append({"day": {"$gte": day_number(filters.since)}})
+    if filters.until:
+        clauses.append({"day": {"$lte": day_number(filters.until)}})
+    if filters.speakers is not None:
+        clauses.append({"speaker": {"$in": list(filters.speakers)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:

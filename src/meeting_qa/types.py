@@ -37,6 +37,7 @@ class Meeting:
     content_hash: str = ""
     warnings: tuple[str, ...] = ()
     cleaned: tuple[str, ...] = ()  # human-readable notes on what cleaning removed or changed
+    encoding: str | None = None  # the text encoding the file was decoded with (None for .docx/.pdf)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,47 @@ class MeetingInfo:
     source: str = ""
     date: str | None = None
     content_hash: str = ""
+    speakers: tuple[str, ...] = ()  # a transcript's speakers, in order of first turn
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which paragraphs a question may be answered from; applied inside the store query.
+
+    `since`/`until` are inclusive ISO dates (`YYYY-MM-DD`) compared with the meeting's date, so a meeting
+    without a date is left out once either is set. `speakers` keeps only those speakers' turns.
+    """
+
+    meeting_ids: tuple[str, ...] | None = None
+    since: str | None = None
+    until: str | None = None
+    speakers: tuple[str, ...] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.meeting_ids or self.since or self.until or self.speakers)
+
+    def admits(self, meeting_id: str, date: str | None, speaker: str | None) -> bool:
+        """Whether a paragraph of this meeting, date and speaker passes the filters (the same test the
+        store's query applies, for indexes kept outside the store)."""
+        if self.meeting_ids is not None and meeting_id not in self.meeting_ids:
+            return False
+        if self.since or self.until:
+            day = day_number(date)
+            if day is None:
+                return False
+            if (self.since and day < (day_number(self.since) or 0)) or (
+                self.until and day > (day_number(self.until) or 0)
+            ):
+                return False
+        return self.speakers is None or speaker in self.speakers
+
+
+def day_number(date: str | None) -> int | None:
+    """`2022-05-06…` → 20220506, the form dates are compared in (Chroma compares numbers, not strings)."""
+    if not date or len(date) < 10 or not (date[:4] + date[5:7] + date[8:10]).isdigit() or date[4] + date[7] != "--":
+        return None
+    return int(date[:4] + date[5:7] + date[8:10])
 
 
 @dataclass(frozen=True)
@@ -105,6 +147,7 @@ class FileReport:
     warnings: tuple[str, ...] = ()
     cleaned: tuple[str, ...] = ()
     error: str | None = None
+    encoding: str | None = None  # how a text file was decoded, e.g. "UTF-8", "Big5", "UTF-16 (BOM)"
 
 
 @dataclass(frozen=True)

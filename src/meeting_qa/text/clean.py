@@ -20,10 +20,15 @@ _SYLLABLE = rf"[{_PINYIN_LETTERS}]{{1,7}}[1-5]?"
 _AFTER_HAN = re.compile(rf"(?<=[{HAN}])[(（]({_SYLLABLE})[)）]")
 # A tone-marked syllable in parentheses anywhere (e.g. after a corrupted character): unmistakably pinyin.
 _TONED_ANYWHERE = re.compile(rf"[(（]({_SYLLABLE})[)）]")
-# Corruption signs: a question mark or replacement character glued to letters/Han text, or stray
-# tone-marked letters outside any annotation.
+# Corruption signs: a character lost before its own pinyin annotation (`?shù)拳h`), replacement characters,
+# a run of half-width question marks inside Chinese text (each one a character an encoding could not hold),
+# or stray tone-marked letters outside any annotation. A full-width "？" followed by Chinese text is just a
+# question ending a sentence (transcripts are full of them), so a question mark alone is never flagged.
 _SUSPICIOUS = re.compile(
-    rf"[?？\ufffd][{_PINYIN_LETTERS}]*[)）]?[{HAN}]?[a-zA-Z]*|[{HAN}][\ufffd]+|[{_PINYIN_LETTERS}]*[\u00e0-\u00fc\u0101-\u01dc][{_PINYIN_LETTERS}]*[)）]"
+    rf"[?？\ufffd][{_PINYIN_LETTERS}]+[)）][{HAN}]?[a-zA-Z]*"
+    rf"|[{HAN}]?\ufffd+[{HAN}]?"
+    rf"|[{HAN}]\?{{2,}}[{HAN}]"
+    rf"|[{_PINYIN_LETTERS}]*[\u00e0-\u00fc\u0101-\u01dc][{_PINYIN_LETTERS}]*[)）]"
 )
 
 
