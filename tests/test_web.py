@@ -40,7 +40,7 @@ class ScriptedEngine:
         self.meetings = list(meetings)
         self.asked: list[tuple[str, Any]] = []
 
-    def ask_stream(self, question: str, *, meeting_ids: Any = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, *, meeting_ids: Any = None, **filters: Any) -> Iterator[str | Answer]:
         self.asked.append((question, meeting_ids))
         yield from self.events
 
@@ -153,7 +153,7 @@ def test_a_too_long_question_ends_in_an_error_notice_not_an_exception(sample_eng
 
 def test_a_backend_crash_ends_in_an_error_notice() -> None:
     class Broken(ScriptedEngine):
-        def ask_stream(self, question: str, *, meeting_ids: Any = None) -> Iterator[str | Answer]:
+        def ask_stream(self, question: str, *, meeting_ids: Any = None, **filters: Any) -> Iterator[str | Answer]:
             raise RuntimeError("boom")
             yield ""
 

@@ -83,6 +83,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             gr.Dropdown(choices=choices, value=None),
             gr.Dataset(samples=[[q] for q in questions], visible=bool(questions)),
             _header_html(meetings),
+            gr.Dropdown(choices=chat.speaker_choices(meetings)),
         )
 
     # The extractive answerer hands over its whole answer at once, ~0.1 s after the question: a plain
@@ -112,30 +113,42 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         )
 
     def ask_once(
-        message: str, history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
+        message: str,
+        history: list[chat.Message],
+        selected: list[str] | None,
+        turns: list[chat.Turn],
+        *narrow: Any,
     ) -> tuple[Any, ...]:
         before = turns or []
-        *_, (hist, new_turns) = chat.respond(message, history, before, selected, engine=engine, placeholder=False)
+        *_, (hist, new_turns) = chat.respond(
+            message, history, before, selected, engine=engine, placeholder=False, narrow=chat.Narrow.of(*narrow)
+        )
         return to_outputs(hist, new_turns, before)
 
     def ask_streaming(
-        message: str, history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
+        message: str,
+        history: list[chat.Message],
+        selected: list[str] | None,
+        turns: list[chat.Turn],
+        *narrow: Any,
     ) -> Iterator[tuple[Any, ...]]:
         before = turns or []
-        for hist, new_turns in chat.respond(message, history, before, selected, engine=engine):
+        for hist, new_turns in chat.respond(
+            message, history, before, selected, engine=engine, narrow=chat.Narrow.of(*narrow)
+        ):
             yield to_outputs(hist, new_turns, before)
 
     ask = ask_streaming if streaming else ask_once
 
     def example_once(
-        sample: list[str], history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
+        sample: list[str], history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn], *narrow: Any
     ) -> tuple[Any, ...]:
-        return ask_once(sample[0] if sample else "", history, selected, turns)
+        return ask_once(sample[0] if sample else "", history, selected, turns, *narrow)
 
     def example_streaming(
-        sample: list[str], history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn]
+        sample: list[str], history: list[chat.Message], selected: list[str] | None, turns: list[chat.Turn], *narrow: Any
     ) -> Iterator[tuple[Any, ...]]:
-        yield from ask_streaming(sample[0] if sample else "", history, selected, turns)
+        yield from ask_streaming(sample[0] if sample else "", history, selected, turns, *narrow)
 
     ask_example = example_streaming if streaming else example_once
 
@@ -159,7 +172,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
 
     def ingest(paths: list[str] | None, selected: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         if not paths:
-            return (gr.skip(),) * 7
+            return (gr.skip(),) * 8
         progress(0, desc="正在读取文件 · Reading files")
 
         def step(source: str, done: int, total: int) -> None:
@@ -223,6 +236,30 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                     info="留空即全部会议 · leave empty to search all meetings",
                     elem_id="mqa-scope",
                 )
+                with gr.Row(equal_height=True, elem_id="mqa-filters"):
+                    since = gr.Textbox(
+                        label="起始日期 · From",
+                        value="",
+                        placeholder="2022-01-01",
+                        max_length=10,
+                        scale=1,
+                        elem_id="mqa-since",
+                    )
+                    until = gr.Textbox(
+                        label="截止日期 · To",
+                        value="",
+                        placeholder="2022-12-31",
+                        max_length=10,
+                        scale=1,
+                        elem_id="mqa-until",
+                    )
+                    speakers = gr.Dropdown(
+                        multiselect=True,
+                        label="只看这些发言人 · Speakers",
+                        info="转写记录的发言人 · speakers of transcripts",
+                        scale=2,
+                        elem_id="mqa-speakers",
+                    )
                 with gr.Row(elem_id="mqa-feedback", equal_height=True, visible=False) as feedback_row:
                     comment = gr.Textbox(
                         placeholder="意见（可选）· Comment (optional)",
@@ -276,11 +313,11 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                         delete_status = gr.HTML("")
                 items_tab.build(engine, evidence=evidence, tabs=tabs)
 
-        listing = [meetings_table, scope, to_delete, examples, status]
+        listing = [meetings_table, scope, to_delete, examples, status, speakers]
         answer_outputs = [msg, chatbot, turns, sources, evidence, copy_box, feedback_row]
         app.load(refresh, inputs=[scope], outputs=listing, queue=False)
         chat_event: dict[str, Any] = {
-            "inputs": [msg, chatbot, scope, turns],
+            "inputs": [msg, chatbot, scope, turns, since, until, speakers],
             "outputs": answer_outputs,
             "show_progress": "hidden",
             "concurrency_id": "ask",
@@ -289,7 +326,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
         msg.submit(ask, api_name="ask", **chat_event)
         send.click(ask, api_visibility="private", **chat_event)
         examples.click(
-            ask_example, api_visibility="private", **{**chat_event, "inputs": [examples, chatbot, scope, turns]}
+            ask_example,
+            api_visibility="private",
+            **{**chat_event, "inputs": [examples, chatbot, scope, turns, since, until, speakers]},
         )
         evidence.click(show_evidence, inputs=[turns], outputs=[evidence, tabs], api_visibility="private")
         chatbot.clear(

@@ -30,6 +30,19 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class Narrow:
+    """The chat's date-range and speaker filters, as the page's inputs hold them (blank = not set)."""
+
+    since: str | None = None
+    until: str | None = None
+    speakers: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, since: str | None = None, until: str | None = None, speakers: Sequence[str] | None = None) -> Narrow:
+        return cls((since or "").strip() or None, (until or "").strip() or None, tuple(speakers or ()) or None)
+
+
+@dataclass(frozen=True)
 class Turn:
     """One question and what came of it, kept in the session for the evidence panel, copy and feedback."""
 
@@ -52,6 +65,7 @@ def respond(
     *,
     engine: Engine,
     placeholder: bool = True,
+    narrow: Narrow | None = None,
 ) -> Iterator[tuple[list[Message], list[Turn]]]:
     """Stream an answer into the chat.
 
@@ -59,7 +73,8 @@ def respond(
     text, and last the finished answer with clickable `[n]` chips; the final yield has one more `Turn`.
     With `placeholder=False` the question appears together with its answer (for an answerer that hands
     over the whole answer at once, the placeholder would only be shown for a moment, at a cost).
-    An empty message changes nothing; a bad question ends in an error notice instead of an exception.
+    An empty message changes nothing; a bad question (or a bad date or speaker in `narrow`) ends in an
+    error notice instead of an exception.
     """
     history = list(history or [])
     turns = list(turns or [])
@@ -68,6 +83,7 @@ def respond(
         yield history, turns
         return
     ids = tuple(m for m in (meeting_ids or ()) if m) or None
+    narrow = narrow or Narrow()
     history.append({"role": "user", "content": render.question_html(question)})
     if placeholder:
         yield [*history, {"role": "assistant", "content": render.pending_html()}], turns
@@ -76,7 +92,9 @@ def respond(
     streamed = ""
     chunks = 0
     try:
-        for event in engine.ask_stream(question, meeting_ids=ids):
+        for event in engine.ask_stream(
+            question, meeting_ids=ids, since=narrow.since, until=narrow.until, speakers=narrow.speakers
+        ):
             if isinstance(event, Answer):
                 answer = event
                 continue
@@ -216,6 +234,11 @@ def delete_meeting(engine: Engine, meeting_id: str | None) -> str:
     if engine.delete(meeting_id):
         return f"已删除 · Deleted {meeting_id}"
     return f"没有这场会议 · No meeting {meeting_id!r} (already deleted?)"
+
+
+def speaker_choices(meetings: Sequence[MeetingInfo]) -> list[str]:
+    """Every speaker of the loaded transcripts, for the speaker filter (in order of first appearance)."""
+    return list(dict.fromkeys(s for m in meetings for s in m.speakers))
 
 
 def meeting_choices(meetings: Sequence[MeetingInfo]) -> list[tuple[str, str]]:
