@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +27,24 @@ def test_the_sample_loses_all_388_annotations_and_flags_the_corrupted_span() -> 
     assert all("(huì)" not in r.text for r in results)
     assert [s for r in results for s in r.suspicious] == ["?shù)拳h"]
     assert "交通運輸?shù)拳h節" in results[3].text
+
+
+def test_a_question_mark_ending_a_sentence_of_a_transcript_is_not_called_corruption() -> None:
+    # VCSum's real ASR transcripts: every "？" is followed by the next sentence (517 false warnings before).
+    for text in ("那我们怎么看待这个问题？我觉得还是要看数据。", "你觉得呢？？对，就是这样。", "Is it done? Yes."):
+        assert clean_paragraph(text).suspicious == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("交通運輸?shù)拳h節", "?shù)拳h"),  # a character lost before its own pinyin annotation
+        ("市委??記主持", "委??記"),  # characters an encoding could not hold, one "?" each
+        ("預算\ufffd方案", "算\ufffd方"),  # replacement character from a bad decode
+    ],
+)
+def test_real_corruption_is_still_flagged(text: str, span: str) -> None:
+    assert clean_paragraph(text).suspicious == (span,)
 
 
 def test_folding_maps_traditional_and_full_width_to_one_form() -> None:

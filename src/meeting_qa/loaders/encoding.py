@@ -15,9 +15,8 @@ from meeting_qa.errors import LoaderError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
-# Python codec names, in order of preference when two decode a file equally well (a very short file can
-# be valid GB18030 and valid EUC-KR alike; meeting records here are Chinese first). Big5-HKSCS is the
-# superset of Big5 that also holds the pinyin letters annotated pages carry; UTF-16/32 need a BOM.
+# Python codec names of the encodings records plausibly arrive in. Big5-HKSCS is the superset of Big5 that
+# also holds the pinyin letters annotated pages carry; UTF-16/32 need a BOM.
 ENCODINGS = ("utf_8", "utf_16", "utf_32", "gb18030", "big5hkscs", "cp1252", "shift_jis", "euc_kr")
 # Share of "chaotic" decoded text (charset-normalizer's mess ratio) above which a decoding is not trusted.
 MAX_CHAOS = 0.1
@@ -98,8 +97,16 @@ def decode(data: bytes, source: str) -> Decoded:
         )
     top = min((r.chaos, -r.coherence) for r in results)
     ties = [r for r in results if (r.chaos, -r.coherence) == top]
-    best = min(ties, key=lambda r: ENCODINGS.index(r.encoding) if r.encoding in ENCODINGS else len(ENCODINGS))
-    return Decoded(str(best), _DISPLAY.get(best.encoding, best.encoding))
+    if len({str(r) for r in ties}) > 1 and top[1] == 0:
+        # Several encodings read it equally well and none as a known language: random bytes, or too short
+        # to tell. Guessing here is how mojibake gets stored without a word.
+        names = " and ".join(_DISPLAY.get(r.encoding, r.encoding) for r in ties)
+        raise LoaderError(
+            f"{source}: cannot tell its text encoding with confidence (it reads equally well as {names}; "
+            f"tried {tried}); save it as UTF-8 and ingest it again",
+            path=source,
+        )
+    return Decoded(str(ties[0]), _DISPLAY.get(ties[0].encoding, ties[0].encoding))
 
 
 def read_text(path: Path) -> Decoded:
