@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
@@ -28,3 +31,44 @@ def test_the_extractive_answer_prints_once_with_its_citations(
     out = capsys.readouterr().out
     assert out.count("市委书记徐缨主持") == 1
     assert "[1] yancheng-party-committee-2022-05-06 ¶1: 市委書記徐纓主持。" in out
+
+
+def test_search_and_ask_take_date_and_speaker_filters(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "a-2022-03-01.txt").write_text(
+        "王主任：预算方案要压缩开支。\n李会计：预算执行率九成。\n", encoding="utf-8"
+    )
+    (tmp_path / "b-2023-03-01.txt").write_text(
+        "赵局长：预算方案向教育倾斜。\n李会计：教育预算增加。\n", encoding="utf-8"
+    )
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: fake_engine)
+    assert cli.main(["ingest", str(tmp_path)]) == 0
+    capsys.readouterr()
+    argv = ["search", "预算", "--json", "--since", "2023-01-01", "--speaker", "李会计", "--speaker", "赵局长"]
+    assert cli.main(argv) == 0
+    passages = json.loads(capsys.readouterr().out)["passages"]
+    assert {(p["meeting_id"], p["paragraph"]) for p in passages} == {("b-2023-03-01", 1), ("b-2023-03-01", 2)}
+    assert cli.main(["ask", "预算执行率是多少？", "--until", "2022-12-31", "--speaker", "李会计"]) == 0
+    assert "[1] a-2022-03-01 ¶2 李会计:" in capsys.readouterr().out
+
+
+def test_a_bad_filter_value_exits_2_naming_it(
+    sample_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: sample_engine)
+    assert cli.main(["search", "预算", "--since", "2022-02-30"]) == 2
+    assert "2022-02-30" in capsys.readouterr().err
+    assert cli.main(["ask", "谁主持了会议？", "--speaker", "李主任"]) == 2
+    assert "no speaker '李主任'" in capsys.readouterr().err
+
+
+def test_the_ingest_report_names_a_legacy_encoding(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "taipei.txt").write_bytes("會議決定：預算照案通過，由財政局執行。\n".encode("big5"))
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: fake_engine)
+    assert cli.main(["ingest", str(tmp_path)]) == 0
+    assert "taipei.txt  [Big5]" in capsys.readouterr().out
+    assert cli.main(["ingest", "--json", str(tmp_path / "taipei.txt")]) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["encoding"] == "Big5"

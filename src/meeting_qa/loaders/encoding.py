@@ -20,6 +20,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 ENCODINGS = ("utf_8", "utf_16", "utf_32", "gb18030", "big5hkscs", "cp1252", "shift_jis", "euc_kr")
 # Share of "chaotic" decoded text (charset-normalizer's mess ratio) above which a decoding is not trusted.
 MAX_CHAOS = 0.1
+# Decodings whose mess ratios are this close are rivals: only language coherence may choose between them.
+CHAOS_MARGIN = 0.05
 
 _DISPLAY = {
     "utf_8": "UTF-8",
@@ -95,18 +97,19 @@ def decode(data: bytes, source: str) -> Decoded:
             "save it as UTF-8 and ingest it again",
             path=source,
         )
-    top = min((r.chaos, -r.coherence) for r in results)
-    ties = [r for r in results if (r.chaos, -r.coherence) == top]
-    if len({str(r) for r in ties}) > 1 and top[1] == 0:
-        # Several encodings read it equally well and none as a known language: random bytes, or too short
-        # to tell. Guessing here is how mojibake gets stored without a word.
-        names = " and ".join(_DISPLAY.get(r.encoding, r.encoding) for r in ties)
+    best = min(results, key=lambda r: (r.chaos, -r.coherence))
+    rivals = [r for r in results if r.chaos <= best.chaos + CHAOS_MARGIN and str(r) != str(best)]
+    if rivals and best.coherence <= max(r.coherence for r in rivals):
+        # Other encodings read it about as well, into other characters, and no language tips the balance:
+        # random bytes, or too little text to tell (one Big5 line is also "clean" Shift-JIS). Guessing here
+        # is how mojibake gets stored without a word.
+        names = " and ".join(_DISPLAY.get(r.encoding, r.encoding) for r in [best, *rivals])
         raise LoaderError(
             f"{source}: cannot tell its text encoding with confidence (it reads equally well as {names}; "
             f"tried {tried}); save it as UTF-8 and ingest it again",
             path=source,
         )
-    return Decoded(str(ties[0]), _DISPLAY.get(ties[0].encoding, ties[0].encoding))
+    return Decoded(str(best), _DISPLAY.get(best.encoding, best.encoding))
 
 
 def read_text(path: Path) -> Decoded:
