@@ -89,12 +89,16 @@ def test_speakers_are_listed_per_meeting(three_meetings: Engine) -> None:
         ({"speakers": ["李主任"]}, "李主任"),
     ],
 )
-def test_bad_filters_are_refused_naming_the_value(three_meetings: Engine, kwargs: dict[str, object], named: str) -> None:
+def test_bad_filters_are_refused_naming_the_value(
+    three_meetings: Engine, kwargs: dict[str, object], named: str
+) -> None:
     with pytest.raises(InputError, match=named):
         three_meetings.search("预算", **kwargs)  # type: ignore[arg-type]
 
 
-def test_a_store_written_before_filters_existed_is_rewritten_on_reingest(three_meetings: Engine, tmp_path: Path) -> None:
+def test_a_store_written_before_filters_existed_is_rewritten_on_reingest(
+    three_meetings: Engine, tmp_path: Path
+) -> None:
     collection = three_meetings.store._collection
     record = meeting_record_id("budget-2022-03-01")
     meta = collection.get(ids=[record], include=["metadatas"])["metadatas"][0]

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from meeting_qa.config import Settings
+from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.errors import LoaderError
 from meeting_qa.loaders import load_path, load_text
-from meeting_qa.types import Meeting
-from tests.conftest import SAMPLE, SAMPLE_ID
+from meeting_qa.qa import Engine
+from meeting_qa.types import Answer, Meeting
+from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID
 from tests.formats import cjk_font, write_docx, write_html, write_pdf
 
 SAMPLE_LINES = [ln for ln in SAMPLE.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -72,7 +75,9 @@ def test_word_headings_tables_and_core_properties_are_read(tmp_path: Path) -> No
 
 
 def test_a_word_transcript_becomes_speaker_turns_and_a_leading_title_heading_names_it(tmp_path: Path) -> None:
-    path = write_docx(["张主任：今天讨论预算。", "李会计：预算已经编好了。"], tmp_path / "call.docx", title="预算讨论会")
+    path = write_docx(
+        ["张主任：今天讨论预算。", "李会计：预算已经编好了。"], tmp_path / "call.docx", title="预算讨论会"
+    )
     m = _one(path)
     assert m.title == "预算讨论会"
     assert [(p.speaker, p.text) for p in m.paragraphs] == [("张主任", "今天讨论预算。"), ("李会计", "预算已经编好了。")]
@@ -142,9 +147,7 @@ def test_a_pdf_without_a_text_layer_is_refused_with_a_message_that_says_so(tmp_p
 # -- web pages ----------------------------------------------------------------------------------------------
 
 
-def test_a_saved_web_page_keeps_the_article_and_drops_navigation_and_scripts(
-    tmp_path: Path, original: Meeting
-) -> None:
+def test_a_saved_web_page_keeps_the_article_and_drops_navigation_and_scripts(tmp_path: Path, original: Meeting) -> None:
     m = _one(write_html(SAMPLE_LINES, tmp_path / f"{SAMPLE_ID}.html", title="盐城市委常委会召开会议"))
     assert m.title == "盐城市委常委会召开会议" and m.date == "2022-05-06"
     assert _texts(m) == _texts(original)
@@ -284,3 +287,67 @@ def test_one_undecodable_file_fails_alone_and_the_report_names_each_encoding(fak
     assert by_name["noise.txt"].status == "failed" and "noise.txt" in (by_name["noise.txt"].error or "")
     assert by_name["big5-2024-01-02.txt"].status == "added" and by_name["big5-2024-01-02.txt"].encoding == "Big5"
     assert by_name["utf16.txt"].status == "added" and by_name["utf16.txt"].encoding == "UTF-16 (BOM)"
+
+
+# -- end to end with the real default model ------------------------------------------------------------------
+
+QUESTIONS = (
+    "这次会议的主持人是谁？",
+    "會議是哪一天召開的？",
+    "复工复产要畅通哪些环节？",
+    "What did the meeting say about new energy such as wind and solar power?",
+    "會議要求嚴厲打擊什麼行為？",
+    "这篇报道由哪家媒体发布？",
+    "会议宣布了哪些人事任免？",  # not covered: every rendering must abstain alike
+)
+
+
+def _answers(engine: Engine) -> list[tuple[bool, tuple[tuple[int, str, int, int], ...], tuple[int, ...]]]:
+    """What each question gets: abstained or not, the citations (paragraph, quote, offsets), related paragraphs.
+    (Not the answer's wording: an abstention names the meeting's title, which a web page or Word file has
+    of its own.)"""
+    out = []
+    for q in QUESTIONS:
+        a = engine.ask(q)
+        cites = tuple((c.paragraph, c.quote, c.start, c.end) for c in a.citations)
+        out.append((a.abstained, cites, tuple(p.paragraph for p in a.related)))
+    return out
+
+
+@pytest.mark.parametrize("codec", ["gbk", "big5hkscs", "utf-16"])
+def test_gbk_big5_and_utf16_copies_answer_exactly_like_the_original(
+    sample_engine: Engine, settings: Settings, tmp_path: Path, codec: str
+) -> None:
+    expected = [(sample_engine.ask(q).text, _cites(sample_engine.ask(q))) for q in QUESTIONS]
+    sample_engine.delete(SAMPLE_ID)
+    copy = tmp_path / codec / SAMPLE.name
+    copy.parent.mkdir()
+    copy.write_bytes(SAMPLE.read_text(encoding="utf-8").encode(codec))
+    assert sample_engine.ingest([copy]).files[0].status == "added"
+    assert [(sample_engine.ask(q).text, _cites(sample_engine.ask(q))) for q in QUESTIONS] == expected
+
+
+def _cites(answer: Answer) -> tuple[tuple[int, str], ...]:
+    return tuple((c.paragraph, c.quote) for c in answer.citations)
+
+
+@pytest.mark.e2e
+def test_word_pdf_and_web_renderings_of_the_sample_cite_what_the_original_cites(
+    tmp_path: Path, real_engine: Engine, real_embeddings: SentenceEmbeddings
+) -> None:
+    expected = _answers(real_engine)  # the .txt original, ingested by the session's real store
+    assert any(cites for _, cites, _ in expected) and expected[-1][0]  # the questions do find, and abstain
+    renderings = [
+        write_docx(SAMPLE_LINES, tmp_path / f"{SAMPLE_ID}.docx"),
+        write_html(SAMPLE_LINES, tmp_path / f"{SAMPLE_ID}.html"),
+    ]
+    font = cjk_font()
+    if font is not None:
+        renderings.append(write_pdf(SAMPLE_LINES, tmp_path / f"{SAMPLE_ID}.pdf", font))
+    for path in renderings:
+        engine = Engine.build(
+            Settings(store_dir=tmp_path / f"store{path.suffix}", cache_dir=REAL_CACHE), embeddings=real_embeddings
+        )
+        report = engine.ingest([path])
+        assert report.ok and report.files[0].paragraphs == 11, (path.suffix, report)
+        assert _answers(engine) == expected, path.suffix
