@@ -128,6 +128,30 @@ def test_respond_answers_only_from_the_chosen_meetings(sample_engine: Engine, tm
     assert {c.meeting_id for c in answer.citations} == {"budget-review-2023-03-01"}
 
 
+def test_respond_answers_only_from_the_chosen_dates_and_speakers(fake_engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "a-2022-03-01.txt").write_text(
+        "王主任：预算方案要压缩开支。\n李会计：预算执行率九成。\n", encoding="utf-8"
+    )
+    (tmp_path / "b-2023-03-01.txt").write_text(
+        "赵局长：预算方案向教育倾斜。\n李会计：预算执行率八成。\n", encoding="utf-8"
+    )
+    fake_engine.ingest([tmp_path])
+    assert chat.speaker_choices(fake_engine.list_meetings()) == ["王主任", "李会计", "赵局长"]
+    narrow = chat.Narrow.of(" 2023-01-01 ", "", ["李会计"])
+    *_, (_, turns) = respond("预算执行率是多少？", [], [], None, engine=fake_engine, narrow=narrow)
+    answer = turns[-1].answer
+    assert answer is not None and answer.citations
+    assert {(c.meeting_id, c.paragraph) for c in answer.citations} == {("b-2023-03-01", 2)}
+
+
+def test_a_bad_date_in_the_filters_ends_in_an_error_notice_naming_it(sample_engine: Engine) -> None:
+    *_, (history, turns) = respond(
+        "谁主持了会议？", [], [], None, engine=sample_engine, narrow=chat.Narrow.of("2022-02-30")
+    )
+    assert turns[-1].answer is None and "2022-02-30" in (turns[-1].error or "")
+    assert "2022-02-30" in history[-1]["content"]
+
+
 def test_an_abstention_reads_not_in_the_records_with_chips_for_the_related_passages(sample_engine: Engine) -> None:
     history, turns = final(sample_engine, "What is the capital of France?")
     answer = turns[0].answer
