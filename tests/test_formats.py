@@ -253,11 +253,12 @@ def test_big5_traditional_text_is_not_read_as_gb18030(tmp_path: Path) -> None:
     assert m.encoding == "Big5" and m.paragraphs[0].text == "會議決定：預算照案通過，由財政局執行。"
 
 
-def test_a_line_too_short_to_tell_big5_from_shift_jis_is_refused_not_guessed(tmp_path: Path) -> None:
-    path = tmp_path / "short.txt"
-    path.write_bytes("會議決定：預算照案通過。\n".encode("big5"))  # also "clean" Shift-JIS: half-width kana
-    with pytest.raises(LoaderError, match=r"short\.txt: cannot tell its text encoding.*Shift-JIS and Big5"):
-        _one(path)
+def test_a_line_too_short_for_a_language_to_show_is_read_as_chinese_first(tmp_path: Path) -> None:
+    # One Big5 line is also "clean" Shift-JIS (half-width kana), one GBK line clean EUC-KR.
+    for codec, text in (("big5", "會議決定：預算照案通過。"), ("gbk", "会议通过了方案。")):
+        path = tmp_path / f"short-{codec}.txt"
+        path.write_bytes(text.encode(codec))
+        assert _one(path).paragraphs[0].text == text
 
 
 def test_a_cp1252_file_keeps_its_accents(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from meeting_qa.answer.extractive import ExtractiveAnswerer
 from meeting_qa.calibration import calibration_for
@@ -39,6 +39,17 @@ from meeting_qa.types import (
 
 MAX_QUESTION_CHARS = 2000
 ANSWER_CANDIDATES = 8  # enough for a question across meetings to see each meeting's best paragraph
+
+
+class FilterArgs(TypedDict, total=False):
+    """The filter keywords of `search`/`ask` (see `search`); all optional."""
+
+    meeting_ids: Sequence[str] | None
+    since: str | date | None
+    until: str | date | None
+    speakers: Sequence[str] | str | None
+
+
 ProgressFn = Callable[[str, int, int], None]  # (source, meetings done, meetings total)
 
 
@@ -160,49 +171,23 @@ class Engine:
         generation = self.store.check_model()
         return self.searcher.candidates(question, k=k, filters=filters, generation=generation)
 
-    def search(
-        self,
-        question: str,
-        *,
-        k: int = 5,
-        meeting_ids: Sequence[str] | None = None,
-        since: str | date | None = None,
-        until: str | date | None = None,
-        speakers: Sequence[str] | str | None = None,
-    ) -> list[Passage]:
+    def search(self, question: str, *, k: int = 5, **filters: Unpack[FilterArgs]) -> list[Passage]:
         if k < 1:
             raise InputError(f"k must be at least 1 (got {k})", value=str(k))
-        filters = self.filters(meeting_ids=meeting_ids, since=since, until=until, speakers=speakers)
-        return [c.passage() for c in self.candidates(question, k=k, filters=filters)]
+        return [c.passage() for c in self.candidates(question, k=k, filters=self.filters(**filters))]
 
-    def ask(
-        self,
-        question: str,
-        *,
-        meeting_ids: Sequence[str] | None = None,
-        since: str | date | None = None,
-        until: str | date | None = None,
-        speakers: Sequence[str] | str | None = None,
-    ) -> Answer:
+    def ask(self, question: str, **filters: Unpack[FilterArgs]) -> Answer:
         answer: Answer | None = None
-        for event in self.ask_stream(question, meeting_ids=meeting_ids, since=since, until=until, speakers=speakers):
+        for event in self.ask_stream(question, **filters):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def ask_stream(
-        self,
-        question: str,
-        *,
-        meeting_ids: Sequence[str] | None = None,
-        since: str | date | None = None,
-        until: str | date | None = None,
-        speakers: Sequence[str] | str | None = None,
-    ) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, **filter_args: Unpack[FilterArgs]) -> Iterator[str | Answer]:
         """Yields text chunks as they are produced, then the final verified `Answer` (always last)."""
         question = _check_question(question)
-        filters = self.filters(meeting_ids=meeting_ids, since=since, until=until, speakers=speakers)
+        filters = self.filters(**filter_args)
         generation = self.store.check_model()
         sig = self.searcher.signals(question, filters=filters, generation=generation)
         cands = self.searcher.fuse(sig, k=ANSWER_CANDIDATES)

@@ -108,6 +108,26 @@ def build_meeting(
     )
 
 
+def meeting_from_file(
+    path: Path,
+    paragraphs: list[str],
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    encoding: str | None = None,
+) -> Meeting:
+    """A file's meeting: id from its name, date from its name (else `date`), title given or from its name;
+    speaker turns when the paragraphs read as a transcript."""
+    return build_meeting(
+        meeting_id_for(path),
+        title or title_from_name(path),
+        prose_or_turns(paragraphs),
+        source=str(path),
+        date=date_from_name(path.name) or date,
+        encoding=encoding,
+    )
+
+
 def paragraph_lines(text: str) -> list[str]:
     """A text's paragraphs: its lines, or its blank-line separated blocks (wrapped lines joined)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

@@ -15,13 +15,16 @@ from meeting_qa.errors import LoaderError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
-# Python codec names of the encodings records plausibly arrive in. Big5-HKSCS is the superset of Big5 that
-# also holds the pinyin letters annotated pages carry; UTF-16/32 need a BOM.
+# Python codec names of the encodings records plausibly arrive in, Chinese first: when a short text decodes
+# equally well in two of them, the earlier one is used. Big5-HKSCS is the superset of Big5 that also holds
+# the pinyin letters annotated pages carry; UTF-16/32 need a BOM.
 ENCODINGS = ("utf_8", "utf_16", "utf_32", "gb18030", "big5hkscs", "cp1252", "shift_jis", "euc_kr")
 # Share of "chaotic" decoded text (charset-normalizer's mess ratio) above which a decoding is not trusted.
 MAX_CHAOS = 0.1
 # Decodings whose mess ratios are this close are rivals: only language coherence may choose between them.
 CHAOS_MARGIN = 0.05
+# This many rival decodings at once means noise, not text (see `decode`).
+MAX_RIVALS = 2
 
 _DISPLAY = {
     "utf_8": "UTF-8",
@@ -100,15 +103,19 @@ def decode(data: bytes, source: str) -> Decoded:
     best = min(results, key=lambda r: (r.chaos, -r.coherence))
     rivals = [r for r in results if r.chaos <= best.chaos + CHAOS_MARGIN and str(r) != str(best)]
     if rivals and best.coherence <= max(r.coherence for r in rivals):
-        # Other encodings read it about as well, into other characters, and no language tips the balance:
-        # random bytes, or too little text to tell (one Big5 line is also "clean" Shift-JIS). Guessing here
-        # is how mojibake gets stored without a word.
-        names = " and ".join(_DISPLAY.get(r.encoding, r.encoding) for r in [best, *rivals])
-        raise LoaderError(
-            f"{source}: cannot tell its text encoding with confidence (it reads equally well as {names}; "
-            f"tried {tried}); save it as UTF-8 and ingest it again",
-            path=source,
-        )
+        # Other encodings read it about as well, into other characters, and no language tips the balance.
+        if len(rivals) >= MAX_RIVALS:
+            # Random bytes read "cleanly" in most multi-byte encodings at once; real text in one rarely
+            # does in two others. Guessing here is how mojibake gets stored without a word.
+            names = ", ".join(_DISPLAY.get(r.encoding, r.encoding) for r in [best, *rivals])
+            raise LoaderError(
+                f"{source}: cannot tell its text encoding with confidence (it reads equally well as {names}; "
+                f"tried {tried}); save it as UTF-8 and ingest it again",
+                path=source,
+            )
+        # Too little text for a language to show (one line of Big5 is also clean Shift-JIS; of GBK, EUC-KR):
+        # the encoding this genre's records come in first.
+        best = min([best, *rivals], key=lambda r: ENCODINGS.index(r.encoding) if r.encoding in ENCODINGS else 99)
     return Decoded(str(best), _DISPLAY.get(best.encoding, best.encoding))
 
 

@@ -17,14 +17,7 @@ from statistics import median
 from typing import Any
 
 from meeting_qa.errors import LoaderError
-from meeting_qa.loaders.common import (
-    build_meeting,
-    date_from_name,
-    join_lines,
-    meeting_id_for,
-    prose_or_turns,
-    title_from_name,
-)
+from meeting_qa.loaders.common import meeting_from_file
 from meeting_qa.loaders.encoding import read_bytes
 from meeting_qa.types import Meeting
 
@@ -50,7 +43,7 @@ def _page_lines(page: Any) -> list[dict[str, Any]]:
         prev = lines[-1] if lines else None
         # PDFium cuts a line into several boxes where the spacing or font changes: glue them back.
         if prev is not None and abs(box["top"] - prev["top"]) < 0.5 * (prev["bottom"] - prev["top"]):
-            prev.update(text=join_lines([prev["text"], text]), x1=max(prev["x1"], right), x0=min(prev["x0"], left))
+            prev.update(text=join_wrapped([prev["text"], text]), x1=max(prev["x1"], right), x0=min(prev["x0"], left))
         else:
             lines.append(box)
     return [ln for ln in lines if not _PAGE_NUMBER.match(ln["text"])]
@@ -112,7 +105,4 @@ def load_pdf(path: Path) -> Meeting:
             f"{path}: the PDF has no text layer (a scanned image?); run OCR on it or ingest the original document",
             path=str(path),
         )
-    title = str(info.get("Title") or "").strip() or title_from_name(path)
-    return build_meeting(
-        meeting_id_for(path), title, prose_or_turns(paragraphs), source=str(path), date=date_from_name(path.name)
-    )
+    return meeting_from_file(path, paragraphs, title=str(info.get("Title") or "").strip())

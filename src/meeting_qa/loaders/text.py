@@ -5,14 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from meeting_qa.loaders.common import (
-    build_meeting,
-    date_from_name,
-    meeting_id_for,
-    paragraph_lines,
-    prose_or_turns,
-    title_from_name,
-)
+from meeting_qa.loaders.common import meeting_from_file, paragraph_lines, title_from_name
 from meeting_qa.loaders.encoding import read_text
 from meeting_qa.types import Meeting
 
@@ -26,11 +19,4 @@ def load_text(path: Path) -> Meeting:
     if markdown and lines and lines[0].lstrip().startswith("#"):
         title = lines.pop(0).lstrip("#").strip() or title
     lines = [ln for ln in lines if not (markdown and re.fullmatch(r"\s*#+\s*", ln))]
-    return build_meeting(
-        meeting_id_for(path),
-        title,
-        prose_or_turns(lines),
-        source=str(path),
-        date=date_from_name(path.name),
-        encoding=decoded.encoding,
-    )
+    return meeting_from_file(path, lines, title=title, encoding=decoded.encoding)

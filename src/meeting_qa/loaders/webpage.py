@@ -12,14 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from meeting_qa.errors import LoaderError
-from meeting_qa.loaders.common import (
-    build_meeting,
-    date_from_name,
-    join_lines,
-    meeting_id_for,
-    prose_or_turns,
-    title_from_name,
-)
+from meeting_qa.loaders.common import join_lines, meeting_from_file
 from meeting_qa.loaders.encoding import read_text
 from meeting_qa.types import Meeting
 
@@ -86,11 +79,4 @@ def load_html(path: Path) -> Meeting:
         title = paragraphs.pop(0)
     if not paragraphs:
         raise LoaderError(f"{path}: no main text found in the page", path=str(path))
-    return build_meeting(
-        meeting_id_for(path),
-        title or title_from_name(path),
-        prose_or_turns(paragraphs),
-        source=str(path),
-        date=date_from_name(path.name),
-        encoding=decoded.encoding,
-    )
+    return meeting_from_file(path, paragraphs, title=title, encoding=decoded.encoding)

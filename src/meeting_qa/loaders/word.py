@@ -9,14 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from meeting_qa.errors import LoaderError
-from meeting_qa.loaders.common import (
-    build_meeting,
-    date_from_name,
-    join_lines,
-    meeting_id_for,
-    prose_or_turns,
-    title_from_name,
-)
+from meeting_qa.loaders.common import join_lines, meeting_from_file
 from meeting_qa.loaders.encoding import read_bytes
 from meeting_qa.types import Meeting
 
@@ -64,13 +57,5 @@ def load_docx(path: Path) -> Meeting:
         # A leading Title/Heading 1 names the document (as a Markdown file's leading `#` does).
         heading = blocks.pop(0)[0]
         title = title or heading
-    date = date_from_name(path.name)
-    if date is None and props.created is not None:
-        date = props.created.date().isoformat()
-    return build_meeting(
-        meeting_id_for(path),
-        title or title_from_name(path),
-        prose_or_turns([t for t, _ in blocks]),
-        source=str(path),
-        date=date,
-    )
+    created = props.created.date().isoformat() if props.created is not None else None
+    return meeting_from_file(path, [t for t, _ in blocks], title=title, date=created)
