@@ -309,17 +309,17 @@ def test_feedback_without_an_answer_records_nothing(tmp_path: Path) -> None:
 def test_uploads_are_ingested_with_progress_and_a_result_per_file(fake_engine: Engine, tmp_path: Path) -> None:
     good = tmp_path / "board-2024-02-03.txt"
     good.write_text("董事会由李华主持。\n\n会议批准了预算。\n", encoding="utf-8")
-    pdf = tmp_path / "scan.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
+    sheet = tmp_path / "budget.xlsx"  # .pdf is a supported format now: a spreadsheet is not
+    sheet.write_bytes(b"PK\x03\x04")
     big = tmp_path / "huge.txt"
     big.write_bytes(b"a" * (1024 * 1024 + 1))
     seen: list[tuple[str, int, int]] = []
     report = chat.ingest_uploads(
-        fake_engine, [good, pdf, big], max_mb=1, progress=lambda s, d, t: seen.append((s, d, t))
+        fake_engine, [good, sheet, big], max_mb=1, progress=lambda s, d, t: seen.append((s, d, t))
     )
     status = {Path(f.path).name: (f.status, f.error or "") for f in report.files}
     assert status["board-2024-02-03.txt"][0] == "added"
-    assert status["scan.pdf"][0] == "failed" and ".pdf" in status["scan.pdf"][1]
+    assert status["budget.xlsx"][0] == "failed" and ".xlsx" in status["budget.xlsx"][1]
     assert status["huge.txt"][0] == "failed" and "1 MB" in status["huge.txt"][1]
     assert seen == [(str(good), 1, 1)]
     assert [m.meeting_id for m in fake_engine.list_meetings()] == ["board-2024-02-03"]

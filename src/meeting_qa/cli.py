@@ -209,7 +209,7 @@ def _print_report(report: IngestReport) -> None:
         if f.status == "failed":
             print(f"FAILED     {f.path}: {f.error}")
             continue
-        encoding = f"  [{f.encoding}]" if f.encoding and f.encoding not in ("UTF-8", "ASCII") else ""
+        encoding = f"  [{f.encoding_note}]" if f.encoding_note else ""
         print(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}{encoding}")
         for note in f.cleaned:
             print(f"           cleaned: {note}")

@@ -149,6 +149,11 @@ class FileReport:
     error: str | None = None
     encoding: str | None = None  # how a text file was decoded, e.g. "UTF-8", "Big5", "UTF-16 (BOM)"
 
+    @property
+    def encoding_note(self) -> str | None:
+        """The encoding when it is worth telling the user (anything but plain UTF-8 or ASCII)."""
+        return self.encoding if self.encoding not in (None, "UTF-8", "ASCII") else None
+
 
 @dataclass(frozen=True)
 class IngestReport:

@@ -221,6 +221,8 @@ def ingest_html(files: Sequence[FileReport], names: dict[str, str] | None = None
         cls, label = STATUS_LABELS[f.status]
         name = names.get(f.path) or f.path.rsplit("/", 1)[-1]
         detail = f.error or (f"{f.meeting_id} · {f.paragraphs} ¶" if f.meeting_id else "")
+        if f.encoding_note and not f.error:
+            detail += f" · {f.encoding_note}"
         extra = "".join(f'<div class="mqa-warn">{text_html(w)}</div>' for w in f.warnings[:3])
         rows.append(
             f'<li class="mqa-file mqa-file-{cls}"><span class="mqa-file-status">{label}</span>'
