@@ -8,7 +8,7 @@ import pytest
 from meeting_qa.errors import LoaderError
 from meeting_qa.loaders import find_files, load_path, load_text, meeting_id_for
 from meeting_qa.types import Meeting
-from tests.conftest import SAMPLE, SAMPLE_ID
+from tests.conftest import SAMPLE, SAMPLE_ID, SHARED
 
 
 def _one(path: Path) -> Meeting:
@@ -123,3 +123,21 @@ def test_folders_are_walked_recursively_skipping_hidden_and_unsupported_files(tm
 
 def test_meeting_ids_are_stable_slugs_of_the_file_name() -> None:
     assert meeting_id_for(Path("x/市委 会议 2022.txt")) == "市委-会议-2022"
+
+
+VCSUM = SHARED / "data" / "vcsum"
+
+
+@pytest.mark.skipif(not (VCSUM / "segments.jsonl").exists(), reason="../shared/data/vcsum is not beside the checkout")
+def test_all_26_vcsum_meetings_load_as_transcripts_with_speakers_and_no_false_corruption_warnings(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.vcsum import build  # the gold builder checks every line is read as one speaker turn
+
+    meetings, questions = build(tmp_path)
+    assert (meetings, questions) == (26, 136)
+    loaded = [_one(f) for f in sorted((tmp_path / "transcripts").glob("*.txt"))]
+    assert len(loaded) == 26
+    assert all(p.speaker for m in loaded for p in m.paragraphs)
+    # Transcripts are full of "？" followed by the next sentence: none of it is corruption.
+    assert [w for m in loaded for w in m.warnings] == []
