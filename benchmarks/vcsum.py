@@ -60,7 +60,14 @@ def build(out: Path, source: Path = VCSUM) -> tuple[int, int]:
         for q in queries:
             mid = meeting_id(q["meeting_id"])
             gold = [n for pid in q["gold_pids"] for n in turns_of[pid]]
-            line = {"id": q["qid"], "q": q["query"], "lang": "zh", "gold": gold, "meeting_id": mid, "meeting_ids": [mid]}
+            line = {
+                "id": q["qid"],
+                "q": q["query"],
+                "lang": "zh",
+                "gold": gold,
+                "meeting_id": mid,
+                "meeting_ids": [mid],
+            }
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
     return len(by_meeting), len(queries)
 
