@@ -478,7 +478,8 @@ def _messages(url: str, question: str) -> list[dict[str, Any]]:
     config = httpx.get(url + "config").json()
     fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
     session = "t" + str(free_port())
-    body = {"data": [question, [], None, None], "fn_index": fn_index, "session_hash": session}
+    # message, chat history, meeting scope, session turns, from/to dates, speakers
+    body = {"data": [question, [], None, None, "", "", []], "fn_index": fn_index, "session_hash": session}
     with httpx.Client(timeout=60) as http:
         assert http.post(url + "gradio_api/queue/join", json=body).status_code == 200
         messages = []
