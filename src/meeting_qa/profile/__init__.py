@@ -20,8 +20,8 @@ class FusionWeights:
     sentence_share: float = 0.7
     lexical_saturation: float = 8.0
     answer_type: float = 0.2
-    meeting_coverage: float = 0.2
-    named_meeting: float = 0.5
+    meeting_coverage: float = 0.1
+    named_meeting: float = 0.3
     named_speaker: float = 0.3
     own_date: float = 0.4
     meeting_record: float = 0.15
@@ -34,7 +34,7 @@ class FusionWeights:
 class AnswerTuning:
     """How the extractive answerer chooses evidence and when it abstains (see genre.toml [answer])."""
 
-    abstain_below: float = 0.31
+    abstain_below: float = 0.29
     coverage_share: float = 0.8
     absent_topic_factor: float = 0.5
     missing_type_factor: float = 0.6
