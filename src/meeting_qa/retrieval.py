@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from meeting_qa.calibration import Calibration, calibration_for
 from meeting_qa.embeddings import SentenceEmbeddings
@@ -119,7 +115,7 @@ def _record_ids(paragraphs: Iterable[StoredParagraph]) -> list[str]:
 
 
 class HybridSearcher:
-    """Plain-Python hybrid search; `HybridRetriever` wraps it for LangChain chains."""
+    """Plain-Python hybrid search; `chain.HybridRetriever` offers it (through `Engine.search`) to LangChain chains."""
 
     def __init__(
         self,
@@ -280,33 +276,3 @@ class HybridSearcher:
         # The cross-encoder only reorders; the fused score stays for abstention and display.
         order = sorted(range(len(cands)), key=lambda i: (-ranked[i], -cands[i].score))
         return [cands[i] for i in order]
-
-    def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
-        return [c.passage() for c in self.candidates(question, k=k, meeting_ids=meeting_ids)]
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over `HybridSearcher` (documents carry the Passage fields as metadata)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: HybridSearcher
-    k: int = 5
-    meeting_ids: list[str] | None = None
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(
-                page_content=p.text,
-                metadata={
-                    "meeting_id": p.meeting_id,
-                    "paragraph": p.paragraph,
-                    "score": p.score,
-                    "title": p.title,
-                    "date": p.date,
-                    "speaker": p.speaker,
-                    "timestamp": p.timestamp,
-                },
-            )
-            for p in self.searcher.search(query, k=self.k, meeting_ids=self.meeting_ids)
-        ]
