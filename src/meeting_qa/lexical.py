@@ -20,7 +20,7 @@ from pathlib import Path
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
 
-FORMAT = 6  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 7  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass
