@@ -125,6 +125,22 @@ def test_streaming_yields_the_llm_draft_chunks_then_the_verified_answer(sample_e
     assert answer.citations[0].paragraph == 1 and answer.text.startswith("会议由市委书记徐缨主持")
 
 
+def test_async_streaming_also_yields_the_draft_before_the_answer(sample_engine: Engine) -> None:
+    import asyncio
+
+    sample_engine.chat_model = FakeListChatModel(responses=["会议由市委书记徐缨主持[1]。"])
+
+    async def collect() -> list[str | Answer]:
+        return [event async for event in as_runnable(engine=sample_engine).astream("谁主持了会议？")]
+
+    events = asyncio.run(collect())
+    assert len(events) > 2 and all(isinstance(e, str) for e in events[:-1])
+    assert isinstance(events[-1], Answer)
+    assert asyncio.run(as_runnable(engine=sample_engine).ainvoke("谁主持了会议？")) == sample_engine.ask(
+        "谁主持了会议？"
+    )
+
+
 def test_the_runnable_is_one_step_of_a_larger_chain(sample_engine: Engine) -> None:
     chain = as_runnable(engine=sample_engine) | RunnableLambda(lambda a: [c.paragraph for c in a.citations])
     assert chain.invoke("谁主持了会议？")[0] == 1

@@ -8,13 +8,13 @@ LangChain `Document`s exist only here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForChainRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableConfig, RunnableSerializable
+from langchain_core.runnables import RunnableConfig, RunnableSerializable, run_in_executor
 from pydantic import ConfigDict
 
 from meeting_qa.config import Settings
@@ -90,8 +90,20 @@ class CitedAnswerRunnable(RunnableSerializable[QuestionInput, Answer | str]):
 
     def stream(
         self, input: QuestionInput, config: RunnableConfig | None = None, **kwargs: Any | None
-    ) -> Iterator[Answer | str]:
+    ) -> Generator[Answer | str, None, None]:
         yield from self._transform_stream_with_config(iter([input]), self._ask_stream, config, **kwargs)
+
+    async def astream(
+        self, input: QuestionInput, config: RunnableConfig | None = None, **kwargs: Any | None
+    ) -> AsyncIterator[Answer | str]:
+        """`stream`, event by event on a worker thread (the engine is synchronous), so an async chain
+        also sees the text before the Answer."""
+        events = self.stream(input, config, **kwargs)
+        try:
+            while (event := await run_in_executor(config, next, events, None)) is not None:
+                yield event
+        finally:
+            events.close()
 
     def _ask(self, input: QuestionInput, run_manager: CallbackManagerForChainRun) -> Answer:
         # `Engine.ask` is the last event of `Engine.ask_stream`: one path with `stream` and `ask()`.
