@@ -183,7 +183,7 @@ class Store:
         meta = self._fresh_metadata()
         meta.update(values)
         meta.pop("hnsw:space", None)
-        self._collection.modify(metadata=meta)
+        self.collection.modify(metadata=meta)
 
     def _touch(self) -> None:
         meta = self._fresh_metadata()
