@@ -28,12 +28,12 @@ def test_a_changed_file_replaces_exactly_its_own_entries(sample_engine: Engine, 
     text = SAMPLE.read_text(encoding="utf-8").splitlines()
     text[9] = "會議還研究了新機場的預算。"
     edited.write_text("\n".join(text), encoding="utf-8")
-    count_before = sample_engine.store._collection.count()
+    count_before = sample_engine.store.collection.count()
 
     report = sample_engine.ingest([edited])
 
     assert [f.status for f in report.files] == ["updated"]
-    assert sample_engine.store._collection.count() == count_before  # same number of entries: no stale, no duplicate
+    assert sample_engine.store.collection.count() == count_before  # same number of entries: no stale, no duplicate
     paragraphs = {(p.meeting_id, p.paragraph.number): p.paragraph.text for p in sample_engine.store.paragraphs()}
     assert paragraphs[(SAMPLE_ID, 10)] == "會議還研究了新機場的預算。"
     assert paragraphs[("other", 2)] == "第二段。"
@@ -43,7 +43,7 @@ def test_a_changed_file_replaces_exactly_its_own_entries(sample_engine: Engine, 
 def test_delete_removes_a_meeting_and_reports_unknown_ones(sample_engine: Engine) -> None:
     assert sample_engine.delete(SAMPLE_ID) is True
     assert sample_engine.list_meetings() == []
-    assert sample_engine.store._collection.count() == 0
+    assert sample_engine.store.collection.count() == 0
     assert sample_engine.delete(SAMPLE_ID) is False
 
 

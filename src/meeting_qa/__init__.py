@@ -1,5 +1,6 @@
 """meeting-qa: cited answers from meeting records."""
 
+from meeting_qa.chain import as_retriever, as_runnable
 from meeting_qa.config import Settings
 from meeting_qa.errors import MeetingQAError
 from meeting_qa.qa import (
@@ -24,6 +25,8 @@ __all__ = [
     "MeetingQAError",
     "Passage",
     "Settings",
+    "as_retriever",
+    "as_runnable",
     "ask",
     "delete",
     "ingest",

@@ -144,29 +144,41 @@ class SentenceEmbeddings(Embeddings):
 
 
 def _int8_copy(model: SentenceTransformer) -> SentenceTransformer | None:
-    """The model with the linear layers of its transformer quantized to int8, sharing everything else.
+    """A second model for questions whose transformer's linear layers are int8, sharing the rest.
 
-    A shallow copy: pooling and normalisation modules, tokenizer and prompts are the original's, and the
-    original keeps its full-precision layers (passages are embedded with it). None when the model has no
-    transformer module to quantize or this torch cannot quantize (the full-precision model is used)."""
+    Built through public APIs only: a copy of the model's first module (its transformer) is quantized in
+    place, then joined with the original's other modules (pooling, normalisation) and prompts in a new
+    `SentenceTransformer`. The original keeps its full-precision layers (passages are embedded with it).
+    None when the model has no transformer module to quantize or this torch cannot quantize (the
+    full-precision model is used)."""
     import torch
+    from sentence_transformers import SentenceTransformer
 
     try:
-        name, first = next(iter(model._modules.items()))
-        inner = getattr(first, "model", None)
-        if not isinstance(inner, torch.nn.Module):
+        first, *rest = model.children()
+        if not isinstance(getattr(first, "model", None), torch.nn.Module):
             return None
+        # A copy of the module tree that shares every tensor and the tokenizer (deepcopy's memo maps each
+        # to itself): quantization swaps the copy's linear layers and leaves the original's, and the copy
+        # costs only the int8 weights (torch's own `inplace=False` would duplicate the whole model).
+        shared: dict[int, Any] = {id(t): t for t in (*first.parameters(), *first.buffers())}
+        tokenizer = getattr(first, "tokenizer", None)
+        if tokenizer is not None:
+            shared[id(tokenizer)] = tokenizer
+        transformer = copy.deepcopy(first, shared)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch marks eager-mode quantization as deprecated
             # One scale per output channel: closer to full precision than one per matrix, as fast.
             spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
-            quantized = torch.ao.quantization.quantize_dynamic(inner, spec, dtype=torch.qint8)
-        transformer = copy.copy(first)
-        transformer._modules = type(first._modules)(first._modules)
-        transformer.model = quantized
-        query_model = copy.copy(model)
-        query_model._modules = type(model._modules)(model._modules)
-        query_model._modules[name] = transformer
-        return query_model
+            torch.ao.quantization.quantize_dynamic(transformer.model, spec, dtype=torch.qint8, inplace=True)
+        query_model = SentenceTransformer(
+            modules=[transformer, *rest],
+            device="cpu",
+            prompts=model.prompts,
+            default_prompt_name=model.default_prompt_name,
+            similarity_fn_name=model.similarity_fn_name,
+            truncate_dim=model.truncate_dim,
+        )
+        return query_model.eval()
     except Exception:  # an exotic model or a torch without quantized kernels: stay at full precision
         return None

@@ -21,7 +21,7 @@ from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.text.tokenize import tokenize
 from meeting_qa.types import Filters
 
-FORMAT = 6  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 7  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass

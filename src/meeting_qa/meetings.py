@@ -12,9 +12,9 @@ from functools import cached_property
 from meeting_qa.profile import Profile
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.fold import t2s
+from meeting_qa.text.rules import HAN
 from meeting_qa.text.tokenize import tokenize
 
-_HAN = "\u4e00-\u9fff"
 _DATE_FULL = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 # Honorifics and titles in a speaker label are not the person's name.
 _NOT_NAME = frozenset("mr ms mrs dr prof professor councillor councilor chair cllr sir madam am mp mla".split())
@@ -37,7 +37,7 @@ class MeetingCard:
         """Each speaker's name words and role words (lower case), for questions that name a speaker."""
         out: dict[str, frozenset[str]] = {}
         for label in self.speakers:
-            words = re.findall(r"[A-Za-z][A-Za-z'-]+|[" + _HAN + r"]{2,4}", label)
+            words = re.findall(r"[A-Za-z][A-Za-z'-]+|[" + HAN + r"]{2,4}", label)
             out[label] = frozenset(w.lower() for w in words if w.lower() not in _NOT_NAME)
         return out
 
@@ -58,7 +58,7 @@ def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: P
         # An opening that says only "市长…主持召开市政府…": the genre names its documents after the place
         # (《汀阳市城镇老旧小区改造三年行动方案》).
         documents = re.findall(
-            rf"《([{_HAN}]{{2,3}}?)({profile.place_suffix})", t2s(" ".join(p.paragraph.text for p in paragraphs))
+            rf"《([{HAN}]{{2,3}}?)({profile.place_suffix})", t2s(" ".join(p.paragraph.text for p in paragraphs))
         )
         if documents:
             base, suffix = max(set(documents), key=documents.count)
@@ -83,7 +83,7 @@ def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: P
 
 def _is_english(text: str) -> bool:
     latin = len(re.findall(r"[A-Za-z]", text))
-    han = len(re.findall(f"[{_HAN}]", text))
+    han = len(re.findall(f"[{HAN}]", text))
     return latin > 3 * han
 
 
@@ -93,8 +93,8 @@ def _heading(opening: str, profile: Profile) -> tuple[str, tuple[str, ...]]:
     suffix = profile.place_suffix
     # Places stand where the genre's opening puts them: after the date or "中共", before the body
     # ("2024年3月12日上午，中共鹭原市委…", "日前，鹭原市云屏区区长…"), possibly one after another.
-    anchor = re.compile(rf"(?:^|中共|[上下]午[，,]?|日前[，,]?|日[，,]?)(?=[{_HAN}]{{2,3}}(?:{suffix}))")
-    one = re.compile(rf"([{_HAN}]{{2,3}}?)({suffix})")
+    anchor = re.compile(rf"(?:^|中共|[上下]午[，,]?|日前[，,]?|日[，,]?)(?=[{HAN}]{{2,3}}(?:{suffix}))")
+    one = re.compile(rf"([{HAN}]{{2,3}}?)({suffix})")
     places: list[str] = []
     for m_anchor in anchor.finditer(sentence):
         pos = m_anchor.end()

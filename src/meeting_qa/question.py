@@ -14,6 +14,7 @@ from meeting_qa.meetings import Catalog, MeetingCard
 from meeting_qa.profile import Profile
 from meeting_qa.text.crosslingual import STOP_EN, Lexicon, Translation, lemmas
 from meeting_qa.text.fold import Language, detect_language, fold
+from meeting_qa.text.rules import HAN
 from meeting_qa.text.tokenize import is_word, tokenize, words_with_parts
 
 _ENGLISH_WORD = re.compile(r"[a-z][a-z0-9-]*(?:'(?!s\b)[a-z]+)?")
@@ -42,7 +43,7 @@ class TextView:
     @cached_property
     def is_english(self) -> bool:
         latin = sum(1 for ch in self.folded[:2000] if "a" <= ch <= "z")
-        han = sum(1 for ch in self.folded[:2000] if "\u4e00" <= ch <= "\u9fff")
+        han = len(re.findall(f"[{HAN}]", self.folded[:2000]))
         return latin > 3 * han
 
     @cached_property
@@ -362,7 +363,7 @@ def _named_speakers(folded: str, catalog: Catalog | None, named: Mapping[str, fl
     """Speakers of the (named) meetings whose name or role the question uses."""
     if catalog is None:
         return []
-    words = set(re.findall(r"[a-z][a-z'-]+|[\u4e00-\u9fff]{2,4}", folded))
+    words = set(re.findall(rf"[a-z][a-z'-]+|[{HAN}]{{2,4}}", folded))
     out: list[tuple[str, str]] = []
     for card in catalog.cards.values():
         if not card.speakers or (named and card.meeting_id not in named):

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from meeting_qa.calibration import Calibration, calibration_for
 from meeting_qa.embeddings import SentenceEmbeddings
@@ -119,7 +115,7 @@ def _record_ids(paragraphs: Iterable[StoredParagraph]) -> list[str]:
 
 
 class HybridSearcher:
-    """Plain-Python hybrid search; `HybridRetriever` wraps it for LangChain chains."""
+    """Plain-Python hybrid search; `chain.HybridRetriever` offers it (through `Engine.search`) to LangChain chains."""
 
     def __init__(
         self,
@@ -278,39 +274,3 @@ class HybridSearcher:
         # The cross-encoder only reorders; the fused score stays for abstention and display.
         order = sorted(range(len(cands)), key=lambda i: (-ranked[i], -cands[i].score))
         return [cands[i] for i in order]
-
-    def search(self, question: str, *, k: int = 5, filters: Filters | None = None) -> list[Passage]:
-        return [c.passage() for c in self.candidates(question, k=k, filters=filters)]
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over `HybridSearcher` (documents carry the Passage fields as metadata)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: HybridSearcher
-    k: int = 5
-    meeting_ids: list[str] | None = None
-    filters: Filters | None = None  # date range and speakers (and meetings); `meeting_ids` narrows it further
-
-    def _filters(self) -> Filters | None:
-        if self.meeting_ids is None:
-            return self.filters
-        return replace(self.filters or Filters(), meeting_ids=tuple(self.meeting_ids))
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(
-                page_content=p.text,
-                metadata={
-                    "meeting_id": p.meeting_id,
-                    "paragraph": p.paragraph,
-                    "score": p.score,
-                    "title": p.title,
-                    "date": p.date,
-                    "speaker": p.speaker,
-                    "timestamp": p.timestamp,
-                },
-            )
-            for p in self.searcher.search(query, k=self.k, filters=self._filters())
-        ]

@@ -119,7 +119,13 @@ def _meta(**values: Any) -> dict[str, Any]:
 
 
 class Store:
-    """Meetings in a Chroma collection, through langchain-chroma's vector store."""
+    """Meetings in a Chroma collection, through the chromadb client's public API.
+
+    Not langchain-chroma's vector store: the store embeds texts itself (in groups across meetings),
+    reads metadata and stored vectors by id, queries by a precomputed vector for ids and distances only,
+    and keeps the model fingerprint in the collection's metadata; langchain-chroma's public methods cover
+    documents and similarity search, not these, and using them meant reaching into its private collection.
+    """
 
     def __init__(
         self,
@@ -130,27 +136,19 @@ class Store:
         model_label: str,
         client_id: str = "ephemeral",
     ) -> None:
-        from langchain_chroma import Chroma
-
         self.client = client
         self.client_id = client_id  # where the data lives (path or URL): names derived caches
         self.embeddings = embeddings
         self.collection_name = collection
         self.model_label = model_label
         try:
-            self.vectorstore = Chroma(
-                collection_name=collection,
-                embedding_function=embeddings,
-                client=client,
-                collection_metadata={"hnsw:space": "cosine"},
+            # No embedding function: every vector comes from `embeddings` (Chroma's default would fetch a model).
+            self.collection = client.get_or_create_collection(
+                name=collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         except Exception as e:
             raise StoreError(f"cannot open Chroma collection {collection!r}: {e}", value=collection) from e
         self._checked = False
-
-    @property
-    def _collection(self) -> Any:
-        return self.vectorstore._collection
 
     # -- model fingerprint and change token ---------------------------------------------------------
 
@@ -188,18 +186,18 @@ class Store:
         meta = self._fresh_metadata()
         meta.update(values)
         meta.pop("hnsw:space", None)
-        self._collection.modify(metadata=meta)
+        self.collection.modify(metadata=meta)
 
     def _touch(self) -> None:
         meta = self._fresh_metadata()
         meta.update(embedding_model=self.model_label, generation=uuid.uuid4().hex)
         meta.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to change it
-        self._collection.modify(metadata=meta)
+        self.collection.modify(metadata=meta)
 
     # -- writes ---------------------------------------------------------------------------------------
 
     def stored_hash(self, meeting_id: str) -> str | None:
-        got = self._collection.get(ids=[meeting_record_id(meeting_id)], include=["metadatas"])
+        got = self.collection.get(ids=[meeting_record_id(meeting_id)], include=["metadatas"])
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
@@ -235,7 +233,7 @@ class Store:
         out: dict[str, str] = {}
         ids = [meeting_record_id(m) for m in dict.fromkeys(meeting_ids)]
         for i in range(0, len(ids), 500):
-            got = self._collection.get(ids=ids[i : i + 500], include=["metadatas"])
+            got = self.collection.get(ids=ids[i : i + 500], include=["metadatas"])
             for meta in got.get("metadatas") or []:
                 # An older records layout never matches a content hash: the meeting is rewritten ("updated").
                 stale = "" if int(meta.get("records", 1)) >= RECORDS_VERSION else "|old-records"
@@ -254,9 +252,9 @@ class Store:
                 offset += len(ids)
                 previous = stored.get(meeting.meeting_id)
                 if previous is not None or self._has_entries(meeting.meeting_id):
-                    self._collection.delete(where={"meeting_id": meeting.meeting_id})
+                    self.collection.delete(where={"meeting_id": meeting.meeting_id})
                 for i in range(0, len(ids), BATCH):
-                    self._collection.add(
+                    self.collection.add(
                         ids=ids[i : i + BATCH],
                         embeddings=vecs[i : i + BATCH],
                         documents=texts_m[i : i + BATCH],
@@ -267,7 +265,7 @@ class Store:
             self._touch()
 
     def _has_entries(self, meeting_id: str) -> bool:
-        got = self._collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
+        got = self.collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
         return bool(got.get("ids"))
 
     def _records(self, meeting: Meeting) -> tuple[list[str], list[str], list[dict[str, Any]]]:
@@ -332,14 +330,14 @@ class Store:
         """Remove a meeting and all its entries; False when it was not there."""
         if not self._has_entries(meeting_id):
             return False
-        self._collection.delete(where={"meeting_id": meeting_id})
+        self.collection.delete(where={"meeting_id": meeting_id})
         self._touch()
         return True
 
     # -- reads ----------------------------------------------------------------------------------------
 
     def list_meetings(self) -> list[MeetingInfo]:
-        got = self._collection.get(where={"kind": "meeting"}, include=["metadatas"])
+        got = self.collection.get(where={"kind": "meeting"}, include=["metadatas"])
         infos = [
             MeetingInfo(
                 meeting_id=str(m["meeting_id"]),
@@ -359,7 +357,7 @@ class Store:
         where: dict[str, Any] = {"kind": "paragraph"}
         if meeting_ids is not None:
             where = {"$and": [where, {"meeting_id": {"$in": list(meeting_ids)}}]}
-        got = self._collection.get(where=where, include=["metadatas", "documents"])
+        got = self.collection.get(where=where, include=["metadatas", "documents"])
         out = [
             _stored(meta, doc) for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True)
         ]
@@ -369,7 +367,7 @@ class Store:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
-        got = self._collection.get(ids=[paragraph_id(m, n) for m, n in keys], include=["metadatas", "documents"])
+        got = self.collection.get(ids=[paragraph_id(m, n) for m, n in keys], include=["metadatas", "documents"])
         out = {}
         for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True):
             sp = _stored(meta, doc)
@@ -380,7 +378,7 @@ class Store:
         """Stored vectors by record id (missing ids are left out)."""
         if not ids:
             return {}
-        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
         embeddings = got.get("embeddings")
         vecs = embeddings if embeddings is not None else []
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got.get("ids") or [], vecs, strict=True)}
@@ -405,7 +403,7 @@ class Store:
         else:
             fetch = k + k // 4
         # Only distances: the record id says what matched, and the caller holds the paragraphs' text.
-        got = self._collection.query(
+        got = self.collection.query(
             query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=fetch, where=where, include=["distances"]
         )
         hits = []

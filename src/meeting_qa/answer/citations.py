@@ -32,6 +32,15 @@ from dataclasses import dataclass
 
 from meeting_qa.retrieval import Candidate
 from meeting_qa.text.fold import fold
+from meeting_qa.text.rules import (
+    CHINESE_FUNCTION_CHARS,
+    CLOSERS,
+    ENGLISH_STOP_WORDS,
+    HAN_RUN,
+    RECORD_WORDS,
+    SENTENCE_ENDS,
+    stem,
+)
 from meeting_qa.text.segment import split_clauses, split_sentences
 from meeting_qa.types import Citation, Sentence
 
@@ -44,21 +53,11 @@ MARKER = re.compile(
     rf"[ \t]*[\[【［〔]\s*(?:(?:sources?|src|s|来源|來源)\s*)?({_ITEM}(?:\s*{_SEP}\s*{_ITEM})*)\s*[\]】］〕]",
     re.IGNORECASE,
 )
-_TERMINAL = "。！？!?.…；;"
-_CLOSERS = "”’」』）)】》\"'"
-
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z]+")
 _NUMBER = re.compile(r"\d+")
 # Function characters split Han runs so that "会议的主持人" and "会议主持人" share their content bigrams.
-_HAN_STOP = frozenset("的了是在和与及由对把被将也都就还又并而其这那之于着过吗呢吧啊")
-_EN_STOPWORDS = (
-    "a an the of to in on at for and or is are was were be been being by with about as from that this these "
-    "those it its which who whom what when where why how did does do has have had but so than then "
-    "there their they he she his her we our you your i me my will would shall should can could may might "
-    "must also said says say according meeting records record source sources"
-)
-_EN_STOP = frozenset(_EN_STOPWORDS.split())
+_HAN_SPLIT = re.compile("[" + "".join(sorted(CHINESE_FUNCTION_CHARS)) + "]")
+_EN_STOP = ENGLISH_STOP_WORDS | RECORD_WORDS
 
 
 # Attribution that opens a claim ("会议强调，…", "According to the records, …") is not part of what it
@@ -159,13 +158,6 @@ def strip_markers(text: str, n_sources: int) -> tuple[str, list[Marker]]:
 # -- support -----------------------------------------------------------------------------------------
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s", "ly"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 @dataclass(frozen=True)
 class ClaimUnits:
     """What a claim asserts, as comparable units."""
@@ -186,24 +178,24 @@ class ClaimUnits:
 def claim_units(text: str) -> ClaimUnits:
     folded = _FRAMING.sub("", fold(text), count=1)
     runs: list[tuple[str, ...]] = []
-    for m in _HAN.finditer(folded):
-        for piece in re.split("[" + "".join(_HAN_STOP) + "]", m.group(0)):
+    for m in HAN_RUN.finditer(folded):
+        for piece in _HAN_SPLIT.split(m.group(0)):
             if len(piece) >= 2:
                 runs.append(tuple(piece[i : i + 2] for i in range(len(piece) - 1)))
             elif piece:
                 runs.append((piece,))
-    words = tuple(_stem(w) for w in _WORD.findall(folded) if w not in _EN_STOP)
+    words = tuple(stem(w) for w in _WORD.findall(folded) if w not in _EN_STOP)
     return ClaimUnits(tuple(runs), words, tuple(_NUMBER.findall(folded)))
 
 
 def span_units(text: str) -> frozenset[str]:
     folded = fold(text)
     units: set[str] = set()
-    for m in _HAN.finditer(folded):
+    for m in HAN_RUN.finditer(folded):
         run = m.group(0)
         units.update(run)
         units.update(run[i : i + 2] for i in range(len(run) - 1))
-    units.update(_stem(w) for w in _WORD.findall(folded))
+    units.update(stem(w) for w in _WORD.findall(folded))
     units.update(_NUMBER.findall(folded))
     return frozenset(units)
 
@@ -312,7 +304,7 @@ def _render(plain: str, claim: _Claim, numbers: list[int]) -> str:
     place = min(max(claim.markers[0].pos - claim.start, 0), body)
     if place >= body:
         # Put the marker before closing punctuation: "…主持[1]。" rather than "…主持。[1]".
-        while place > 0 and text[place - 1] in _TERMINAL + _CLOSERS:
+        while place > 0 and text[place - 1] in SENTENCE_ENDS + "." + CLOSERS:
             place -= 1
         if place == 0 or text[:place].isspace():
             place = body

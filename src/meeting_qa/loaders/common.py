@@ -14,13 +14,14 @@ from pathlib import Path
 
 from meeting_qa.errors import LoaderError
 from meeting_qa.text.clean import clean_paragraph
+from meeting_qa.text.rules import CJK_PUNCTUATION, HAN
 from meeting_qa.text.segment import split_sentences
 from meeting_qa.types import Meeting, Paragraph
 
 RawParagraph = tuple[str, str | None, str | None]  # (text, speaker, timestamp)
 
-_HAN_END = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]$")
-_HAN_START = re.compile(r"^[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
+_HAN_END = re.compile(f"[{HAN}{CJK_PUNCTUATION}]$")
+_HAN_START = re.compile(f"^[{HAN}{CJK_PUNCTUATION}]")
 TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # A speaker label: up to six words (titles, honorifics, several names: "Dr. Ines Halvorsen", "Lynne Neagle
 # AM") and an optional role in parentheses ("(Director of Transit Planning)", "（主持人）").
@@ -28,7 +29,7 @@ _NAME_WORD = r"[^\s:：\[\]()（）,，。]"
 _SPEAKER = rf"{_NAME_WORD}{{1,24}}(?:\s{_NAME_WORD}{{1,16}}){{0,5}}(?:\s*[(（][^()（）:：]{{1,60}}[)）])?"
 TURN = re.compile(rf"^\s*(?:[\[(（]?(?P<time>{TIME})[\])）]?\s*)?(?P<speaker>{_SPEAKER})\s*[:：]\s*(?P<text>\S.*)$")
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
-ID_UNSAFE = re.compile(r"[^0-9A-Za-z\u3400-\u9fff_.-]+")
+ID_UNSAFE = re.compile(f"[^0-9A-Za-z{HAN}_.-]+")
 
 
 def meeting_id_for(path: Path) -> str:

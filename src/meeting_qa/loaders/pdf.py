@@ -19,12 +19,13 @@ from typing import Any
 from meeting_qa.errors import LoaderError
 from meeting_qa.loaders.common import meeting_from_file
 from meeting_qa.loaders.encoding import read_bytes
+from meeting_qa.text.rules import CJK_PUNCTUATION, HAN
 from meeting_qa.types import Meeting
 
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-–—]\s*)?(?:第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+|page \d+(?: of \d+)?)(?:\s*[-–—])?\s*$", re.I
 )
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\u2018-\u201f\u2026]")
+_CJK = re.compile(f"[{HAN}{CJK_PUNCTUATION}\u2018-\u201f\u2026]")
 GAP_FACTOR = 1.4  # a line spacing this many times the page's usual one separates paragraphs
 SHORT_LINE = 0.85  # a line ending before this share of the text width ends its paragraph
 

@@ -19,10 +19,11 @@ from meeting_qa.minutes.series import build_series, neighbour
 from meeting_qa.minutes.zh import agenda_of, extract_zh, match_form
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.fold import fold
+from meeting_qa.text.rules import HAN
 from meeting_qa.types import Item, Mention, Series, SeriesMeeting
 
 KINDS = ("heard", "approved", "decision", "task", "principle", "commitment")
-_HAN = re.compile(r"[\u3400-\u9fff]")
+_HAN = re.compile(f"[{HAN}]")
 _TEXT_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from meeting_qa.text.rules import HAN
+
 # Latin letters used in pinyin, with tone marks (ā á ǎ à …, ü and its tones), plus combining marks.
 _PINYIN_LETTERS = r"a-zA-Z\u00e0-\u00fc\u0101-\u01dc\u0300-\u036f"
 _TONE_MARKED = re.compile(r"[\u00e0-\u00fc\u0101-\u01dc\u0300-\u036f]")

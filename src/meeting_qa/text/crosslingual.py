@@ -18,32 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meeting_qa.profile import default_profile
+from meeting_qa.text.rules import ENGLISH_STOP_WORDS, base_forms
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|be)\s+")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
-STOP_EN = frozenset(
-    "a an the of to in on at for and or is are was were be been being by with about what which who whom whose "
-    "when where why how did does do done this that these those it its as from according say "
-    "said says tell told there their they them any many much some should would could can will may might "
-    "has have had not no yes please i me my we our you your he him his she her us get got "
-    "into over under than then also just only each both all other such".split()
-)
-FORMAT = 2
+# Names other modules import (question.py); the rules themselves live in text/rules.py.
+STOP_EN = ENGLISH_STOP_WORDS
+lemmas = base_forms
+FORMAT = 3  # bump when the pickled lexicon changes (its reverse glosses skip STOP_EN)
 MAX_GLOSS_WORDS = 3
-
-
-def lemmas(word: str) -> list[str]:
-    """The word and plausible base forms (cases→case, held→hold is left to the dictionary's own entries)."""
-    forms = [word]
-    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            forms.append(word[: -len(suffix)] + repl)
-    irregular = {"held": "hold", "chaired": "chair", "made": "make", "took": "take", "met": "meet"}
-    if word in irregular:
-        forms.append(irregular[word])
-    return forms
 
 
 _PINYIN = re.compile(r"^[a-z]+")

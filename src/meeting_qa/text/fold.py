@@ -13,9 +13,11 @@ from typing import Literal
 
 import opencc  # type: ignore[import-untyped]
 
+from meeting_qa.text.rules import HAN
+
 Language = Literal["zh-Hans", "zh-Hant", "en"]
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN}]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WS = re.compile(r"\s+")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
+from meeting_qa.text.rules import CLOSERS, SENTENCE_ENDS
 from meeting_qa.types import Sentence
 
-# A sentence ends at a Chinese terminator (or `!`/`?`), or an English period followed by space/end;
-# closing quotes and brackets that follow the terminator belong to the sentence.
-_CLOSERS = "”’」』）)】》\"'"
-_SENTENCE_END = re.compile(rf"(?:[。！？!?…]+|(?<=[A-Za-z0-9\)])\.(?=\s|$)|；|;)[{_CLOSERS}]*")
-_CLAUSE_END = re.compile(rf"(?:[。！？!?…；;，,、：:]+)[{_CLOSERS}]*")
+# A sentence ends at a terminator, or an English period followed by space/end; closing quotes and
+# brackets that follow belong to the sentence. Clauses also end at commas, enumeration commas and colons.
+_SENTENCE_END = re.compile(rf"(?:[{SENTENCE_ENDS}]+|(?<=[A-Za-z0-9\)])\.(?=\s|$))[{CLOSERS}]*")
+_CLAUSE_END = re.compile(rf"[{SENTENCE_ENDS}，,、：:]+[{CLOSERS}]*")
 
 
 def _spans(text: str, pattern: re.Pattern[str]) -> tuple[Sentence, ...]:

@@ -9,113 +9,13 @@ from functools import lru_cache
 import jieba  # type: ignore[import-untyped]
 
 from meeting_qa.text.fold import fold
+from meeting_qa.text.rules import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS, HAN, HAN_RUN
 
 jieba.setLogLevel(logging.WARNING)
 
-# Function words that carry no topic; single Han characters are kept (names, 会/市) except these.
-_STOP = frozenset(
-    [
-        "的",
-        "了",
-        "和",
-        "与",
-        "及",
-        "在",
-        "是",
-        "有",
-        "对",
-        "把",
-        "被",
-        "为",
-        "等",
-        "也",
-        "都",
-        "又",
-        "并",
-        "而",
-        "或",
-        "之",
-        "其",
-        "这",
-        "那",
-        "哪",
-        "什么",
-        "怎么",
-        "怎样",
-        "如何",
-        "哪些",
-        "哪个",
-        "哪位",
-        "谁",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "一",
-        "个",
-        "些",
-        "上",
-        "下",
-        "中",
-        "要",
-        "将",
-        "以",
-        "于",
-        "从",
-        "向",
-        "让",
-        "给",
-        "就",
-        "还",
-        "方面",
-        "方",
-        "提",
-        "次",
-        "里",
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "by",
-        "with",
-        "about",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "when",
-        "where",
-        "why",
-        "how",
-        "did",
-        "does",
-        "do",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "as",
-        "from",
-        "according",
-    ]
-)
-_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+# Words that carry no topic; single Han characters are kept (names, 会/市) except these.
+_STOP = CHINESE_STOP_WORDS | ENGLISH_STOP_WORDS
+_WORD = re.compile(rf"[a-z0-9]+(?:[.\-][a-z0-9]+)*|[{HAN}]+")
 
 
 @lru_cache(maxsize=1)
@@ -132,7 +32,7 @@ def tokenize(text: str, *, folded: bool = False) -> list[str]:
     tokens: list[str] = []
     for m in _WORD.finditer(text):
         piece = m.group(0)
-        if _HAN_RUN.fullmatch(piece):
+        if HAN_RUN.fullmatch(piece):
             for word in _tokenizer().cut_for_search(piece, HMM=True):
                 if word not in _STOP:
                     tokens.append(word)
@@ -147,7 +47,7 @@ def words_with_parts(folded: str, skip: frozenset[str] = frozenset()) -> list[tu
     out: list[tuple[str, list[str]]] = []
     for m in _WORD.finditer(folded):
         piece = m.group(0)
-        if not _HAN_RUN.fullmatch(piece):
+        if not HAN_RUN.fullmatch(piece):
             if piece not in _STOP:
                 out.append((piece, []))
             continue
