@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -31,7 +32,7 @@ _NAME_WORD = r"[^\s:：\[\]()（）,，。]"
 _SPEAKER = rf"{_NAME_WORD}{{1,24}}(?:\s{_NAME_WORD}{{1,16}}){{0,5}}(?:\s*[(（][^()（）:：]{{1,60}}[)）])?"
 _TURN = re.compile(rf"^\s*(?:[\[(（]?(?P<time>{_TIME})[\])）]?\s*)?(?P<speaker>{_SPEAKER})\s*[:：]\s*(?P<text>\S.*)$")
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
-_ID_UNSAFE = re.compile(r"[^0-9A-Za-z\u3400-\u9fff_.-]+")
+_ID_SEPARATORS = re.compile(r"-{2,}")
 
 
 def read_text(path: Path) -> str:
@@ -55,10 +56,19 @@ def read_text(path: Path) -> str:
     raise LoaderError(f"{path}: not valid UTF-8 or GB18030 text", path=str(path))
 
 
+def safe_id(name: str) -> str:
+    """`name` as an id: letters and digits of every script (kana, Hangul, Cyrillic … included) plus `_.-`;
+    anything else becomes `-`. NFC first, so a name typed on one system and listed by another agree."""
+    chars = [
+        c if c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M") else "-"
+        for c in unicodedata.normalize("NFC", name)
+    ]
+    return _ID_SEPARATORS.sub("-", "".join(chars)).strip("-.")
+
+
 def meeting_id_for(path: Path) -> str:
     """A stable id from the file name (the same file re-ingested replaces its own entries)."""
-    slug = _ID_UNSAFE.sub("-", path.stem).strip("-.").lower()
-    return slug or "meeting"
+    return safe_id(path.stem).lower() or "meeting"
 
 
 def _date_from_name(name: str) -> str | None:
@@ -220,13 +230,25 @@ def _document(obj: object, where: str) -> Meeting:
     text = obj["text"]
     if not isinstance(text, str):
         raise LoaderError(f"{where}: field text must be a string", path=where)
-    mid = _ID_UNSAFE.sub("-", str(obj["id"])).strip("-.")
+    for name in ("id", "title", "text", "date"):
+        _check_encodable(obj.get(name), name, where)
+    mid = safe_id(str(obj["id"]))
     if not mid:
         raise LoaderError(f"{where}: id {obj['id']!r} has no usable characters", path=where, value=str(obj["id"]))
     title = str(obj.get("title") or mid)
     date = str(obj["date"]) if obj.get("date") else None
     paras = [(ln, None, None) for ln in _paragraph_lines(text)]
     return build_meeting(mid, title, paras, source=where, date=date)
+
+
+def _check_encodable(value: object, name: str, where: str) -> None:
+    # JSON may carry "\ud800" escapes: a lone surrogate that no text store can hold.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            bad = value[e.start : e.end].encode("unicode_escape").decode()
+            raise LoaderError(f"{where}: field {name} holds an invalid character {bad} (a lone surrogate)", path=where)
 
 
 def iter_jsonl(path: Path) -> Iterator[Meeting | LoaderError]:
@@ -239,6 +261,8 @@ def iter_jsonl(path: Path) -> Iterator[Meeting | LoaderError]:
             yield _document(json.loads(line), where)
         except json.JSONDecodeError as e:
             yield LoaderError(f"{where}: invalid JSON ({e.msg})", path=where)
+        except RecursionError:
+            yield LoaderError(f"{where}: JSON nested too deeply", path=where)
         except LoaderError as e:
             yield e
 
@@ -248,6 +272,8 @@ def iter_json(path: Path) -> Iterator[Meeting | LoaderError]:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as e:
         raise LoaderError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})", path=str(path)) from None
+    except RecursionError:
+        raise LoaderError(f"{path}: JSON nested too deeply", path=str(path)) from None
     items = data if isinstance(data, list) else [data]
     for i, obj in enumerate(items):
         where = f"{path}[{i}]" if isinstance(data, list) else str(path)

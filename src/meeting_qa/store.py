@@ -1,35 +1,64 @@
-"""Chroma storage: one collection per store holding meetings, paragraphs and sentences.
-
-Records (ids are stable, so re-ingest is idempotent):
-- `m::<meeting>`            kind=meeting    title, date, source, content hash, paragraph count
-- `p::<meeting>::<n>`       kind=paragraph  document = folded text (what is embedded); metadata `text` = display text
-- `s::<meeting>::<n>::<k>`  kind=sentence   document = folded sentence; `start`/`end` offsets into the display text
+"""Chroma storage: one collection per store holding meetings, paragraphs and sentences (see `records`).
 
 The collection's metadata records the embedding model that built it and a generation token that changes
-on every write, so derived indexes (the lexical index) notice changes made by other processes too.
+on every write, so derived indexes (the lexical index) notice changes made by other processes too. The
+token is marked dirty (`writing-…`) before a write's first change and made clean after its last: a process
+killed in between leaves it dirty, so no reader trusts an index derived during or before the write, and
+the next process that finds no writer alive heals it.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from meeting_qa.errors import ModelMismatchError, StoreError
-from meeting_qa.text.fold import fold
-from meeting_qa.types import Meeting, MeetingInfo, Paragraph, Sentence
+from meeting_qa.records import (
+    StoredParagraph,
+    meeting_record_id,
+    origin_of,
+    paragraph_id,
+    parse_id,
+    records_for,
+    sentence_id,
+    stored_paragraph,
+)
+from meeting_qa.storelock import StoreLock
+from meeting_qa.types import Meeting, MeetingInfo
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+__all__ = [
+    "Hit",
+    "Outcome",
+    "Store",
+    "StoredParagraph",
+    "make_client",
+    "meeting_record_id",
+    "paragraph_id",
+    "parse_id",
+    "sentence_id",
+]
+
 BATCH = 256
-EMBED_GROUP = 512  # texts embedded in one call across meetings
-Status = str  # "added" | "updated" | "unchanged"
+EMBED_GROUP = 512  # texts embedded in one call (across small meetings; a large one is written in such chunks)
+DIRTY = "writing-"
+Status = str  # "added" | "updated" | "unchanged" | "conflict"
+ChunkFn = Callable[[str, int, int], None]  # (source, passages written, passages of this group)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did with one meeting; `other` names the stored meeting's file on a conflict."""
+
+    meeting: Meeting
+    status: Status
+    other: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,43 +70,6 @@ class Hit:
     kind: str  # "paragraph" | "sentence"
     similarity: float
     sentence: int = 0
-
-
-def meeting_record_id(meeting_id: str) -> str:
-    return f"m::{meeting_id}"
-
-
-def paragraph_id(meeting_id: str, paragraph: int) -> str:
-    return f"p::{meeting_id}::{paragraph}"
-
-
-def sentence_id(meeting_id: str, paragraph: int, sentence: int) -> str:
-    """The record of a paragraph's `sentence`-th sentence (1-based); only paragraphs of several sentences
-    have sentence records (a one-sentence paragraph's record stands for its sentence)."""
-    return f"s::{meeting_id}::{paragraph}::{sentence}"
-
-
-def parse_id(record_id: str) -> tuple[str, str, int, int] | None:
-    """(kind, meeting_id, paragraph, sentence) of a paragraph or sentence record id; None for others."""
-    try:
-        if record_id.startswith("s::"):
-            mid, n, k = record_id[3:].rsplit("::", 2)
-            return "sentence", mid, int(n), int(k)
-        if record_id.startswith("p::"):
-            mid, n = record_id[3:].rsplit("::", 1)
-            return "paragraph", mid, int(n), 0
-    except ValueError:
-        return None
-    return None
-
-
-@dataclass(frozen=True)
-class StoredParagraph:
-    meeting_id: str
-    paragraph: Paragraph
-    folded: str
-    title: str
-    date: str | None
 
 
 def make_client(store_dir: Path | None = None, chroma_url: str | None = None) -> Any:
@@ -110,11 +102,6 @@ def make_client(store_dir: Path | None = None, chroma_url: str | None = None) ->
         raise StoreError(f"cannot open the Chroma store at {where}: {e}", value=where) from e
 
 
-def _meta(**values: Any) -> dict[str, Any]:
-    # Chroma metadata values cannot be None.
-    return {k: v for k, v in values.items() if v is not None}
-
-
 class Store:
     """Meetings in a Chroma collection, through langchain-chroma's vector store."""
 
@@ -126,6 +113,7 @@ class Store:
         collection: str = "meetings",
         model_label: str,
         client_id: str = "ephemeral",
+        lock: StoreLock | None = None,
     ) -> None:
         from langchain_chroma import Chroma
 
@@ -134,6 +122,7 @@ class Store:
         self.embeddings = embeddings
         self.collection_name = collection
         self.model_label = model_label
+        self.lock = lock or StoreLock(None)
         try:
             self.vectorstore = Chroma(
                 collection_name=collection,
@@ -168,12 +157,12 @@ class Store:
                 value=self.model_label,
             )
         self._checked = True
-        return str(meta.get("generation", "empty"))
+        return self._token(meta)
 
     def generation(self) -> str:
-        """A token that changes whenever any process writes to this store."""
-        meta = self._fresh_metadata()
-        return str(meta.get("generation", "empty"))
+        """A token that changes whenever any process writes to this store; `is_dirty` while a write is
+        under way (or was cut off)."""
+        return self._token(self._fresh_metadata())
 
     def metadata(self) -> dict[str, Any]:
         """The collection's metadata as stored now (model, generation, calibration)."""
@@ -187,134 +176,189 @@ class Store:
         meta.pop("hnsw:space", None)
         self._collection.modify(metadata=meta)
 
-    def _touch(self) -> None:
+    def _token(self, meta: dict[str, Any]) -> str:
+        token = str(meta.get("generation", "empty"))
+        if is_dirty(token) and not self.lock.writer_alive():
+            # The writer that marked the store died inside its write: what it wrote is what the store holds,
+            # so a fresh token tells every derived index to rebuild from it once, and then to trust it again.
+            with self.lock.hold():
+                token = str(self._fresh_metadata().get("generation", "empty"))
+                if is_dirty(token):
+                    token = self._set_token(uuid.uuid4().hex)
+        return token
+
+    def _set_token(self, token: str) -> str:
         meta = self._fresh_metadata()
-        meta.update(embedding_model=self.model_label, generation=uuid.uuid4().hex)
+        meta.update(embedding_model=self.model_label, generation=token)
         meta.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to change it
         self._collection.modify(metadata=meta)
+        return token
+
+    def _begin_write(self) -> None:
+        self._set_token(DIRTY + uuid.uuid4().hex)
+
+    def _end_write(self) -> None:
+        self._set_token(uuid.uuid4().hex)
 
     # -- writes ---------------------------------------------------------------------------------------
 
     def stored_hash(self, meeting_id: str) -> str | None:
-        got = self._collection.get(ids=[meeting_record_id(meeting_id)], include=["metadatas"])
-        metas = got.get("metadatas") or []
-        return str(metas[0].get("content_hash")) if metas else None
+        meta = self._stored_meta([meeting_id]).get(meeting_id)
+        return str(meta.get("content_hash")) if meta else None
 
-    def upsert_meetings(self, meetings: Sequence[Meeting]) -> Iterator[tuple[Meeting, Status]]:
-        """Add or replace meetings, yielding each one's status as it is written.
+    def upsert_meetings(
+        self,
+        meetings: Sequence[Meeting],
+        *,
+        replace_other: bool = False,
+        rename: bool = False,
+        on_chunk: ChunkFn | None = None,
+    ) -> Iterator[Outcome]:
+        """Add or replace meetings, yielding each one's outcome as it is written.
 
-        Texts of several meetings are embedded together (far faster than one meeting at a time for a
-        corpus of many small documents). A meeting's old entries are deleted only after its new vectors
-        exist, and its meeting record is written last: an interrupted ingest never leaves a listed meeting
-        half-written, and re-ingesting finishes the job.
+        A stored meeting that came from another file (`origin`) is not replaced unless `replace_other`;
+        it is a "conflict", or with `rename` the newcomer gets the first free id `<id>-2`, `<id>-3`, ….
+
+        The whole call holds the store's write lock. Texts of several small meetings are embedded together
+        (far faster than one meeting at a time for a corpus of many small documents); a large meeting is
+        embedded and written in chunks. A meeting's meeting record is written last and stale entries are
+        removed just before it: an interrupted ingest never leaves a listed meeting half-written, and
+        re-ingesting finishes the job.
         """
-        if not self._checked:
-            self.check_model()
-        stored = self._stored_hashes([m.meeting_id for m in meetings])
-        pending: list[Meeting] = []
-        for m in meetings:
-            if stored.get(m.meeting_id) == m.content_hash:
-                yield m, "unchanged"
-            else:
-                pending.append(m)
-        group: list[Meeting] = []
-        size = 0
-        for m in pending:
-            group.append(m)
-            size += len(m.paragraphs) + sum(len(p.sentences) for p in m.paragraphs)
-            if size >= EMBED_GROUP:
-                yield from self._write_group(group, stored)
-                group, size = [], 0
-        if group:
-            yield from self._write_group(group, stored)
+        with self.lock.hold():
+            if not self._checked:
+                self.check_model()
+            stored = self._stored_meta([m.meeting_id for m in meetings])
+            claimed: dict[str, str] = {}  # id → source of the meetings this call writes
+            pending: list[Meeting] = []
+            for m in meetings:
+                outcome = self._identify(m, stored, claimed, replace_other=replace_other, rename=rename)
+                if outcome.status == "pending":
+                    pending.append(outcome.meeting)
+                    claimed[outcome.meeting.meeting_id] = outcome.meeting.source
+                else:
+                    yield outcome
+            if not pending:
+                return
+            self._begin_write()
+            try:
+                group: list[Meeting] = []
+                size = 0
+                for m in pending:
+                    group.append(m)
+                    size += len(m.paragraphs) + sum(len(p.sentences) for p in m.paragraphs)
+                    if size >= EMBED_GROUP:
+                        yield from self._write_group(group, stored, on_chunk)
+                        group, size = [], 0
+                if group:
+                    yield from self._write_group(group, stored, on_chunk)
+            finally:
+                self._end_write()
 
-    def _stored_hashes(self, meeting_ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def _identify(
+        self,
+        m: Meeting,
+        stored: dict[str, dict[str, Any]],
+        claimed: dict[str, str],
+        *,
+        replace_other: bool,
+        rename: bool,
+    ) -> Outcome:
+        """ "unchanged", "conflict", or "pending" (to write, possibly under a new id)."""
+        meta = stored.get(m.meeting_id)
+        taken = m.meeting_id in claimed  # by another file of this same call
+        if not taken and (meta is None or replace_other or not m.origin or origin_of(meta) == m.origin):
+            if meta is not None and meta.get("content_hash") == m.content_hash:
+                return Outcome(m, "unchanged")
+            return Outcome(m, "pending")
+        if not taken and meta is not None and meta.get("content_hash") == m.content_hash:
+            return Outcome(m, "unchanged")  # the same record from another copy of the file: nothing to lose
+        other = claimed[m.meeting_id] if taken else str(meta.get("source") or origin_of(meta)) if meta else ""
+        if not rename:
+            return Outcome(m, "conflict", other=other)
+        for n in range(2, 10_000):
+            candidate = f"{m.meeting_id}-{n}"
+            if candidate in claimed:
+                continue
+            found = self._stored_meta([candidate]).get(candidate)
+            if found is None or origin_of(found) == m.origin:
+                stored.update({candidate: found} if found is not None else {})
+                renamed = replace(m, meeting_id=candidate)
+                if found is not None and found.get("content_hash") == m.content_hash:
+                    return Outcome(renamed, "unchanged")
+                return Outcome(renamed, "pending")
+        return Outcome(m, "conflict", other=other)
+
+    def _stored_meta(self, meeting_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         ids = [meeting_record_id(m) for m in dict.fromkeys(meeting_ids)]
         for i in range(0, len(ids), 500):
             got = self._collection.get(ids=ids[i : i + 500], include=["metadatas"])
             for meta in got.get("metadatas") or []:
-                out[str(meta["meeting_id"])] = str(meta.get("content_hash"))
+                out[str(meta["meeting_id"])] = dict(meta)
         return out
 
-    def _write_group(self, group: list[Meeting], stored: dict[str, str]) -> Iterator[tuple[Meeting, Status]]:
-        records = [self._records(m) for m in group]
-        texts = [t for _, ts, _ in records for t in ts]
-        # Embed everything before touching the old entries: a failure here leaves the store as it was.
-        vectors = self.embeddings.embed_documents(texts)
-        offset = 0
-        try:
-            for meeting, (ids, texts_m, metas) in zip(group, records, strict=True):
-                vecs = vectors[offset : offset + len(ids)]
-                offset += len(ids)
-                previous = stored.get(meeting.meeting_id)
-                if previous is not None or self._has_entries(meeting.meeting_id):
-                    self._collection.delete(where={"meeting_id": meeting.meeting_id})
-                for i in range(0, len(ids), BATCH):
-                    self._collection.add(
-                        ids=ids[i : i + BATCH],
-                        embeddings=vecs[i : i + BATCH],
-                        documents=texts_m[i : i + BATCH],
-                        metadatas=metas[i : i + BATCH],
-                    )
-                yield meeting, "added" if previous is None else "updated"
-        finally:
-            self._touch()
+    def _write_group(
+        self, group: list[Meeting], stored: dict[str, dict[str, Any]], on_chunk: ChunkFn | None
+    ) -> Iterator[Outcome]:
+        records = [records_for(m) for m in group]
+        flat = [(r.ids[i], r.texts[i], r.metas[i]) for r in records for i in range(len(r.ids))]
+        source = group[0].source if len(group) == 1 else f"{len(group)} meetings"
+        # Embedded and written a chunk at a time: a 50 MB file is not one embedding call holding everything
+        # in memory before its first write. Meeting records wait for the end (they mark a meeting complete).
+        last: dict[str, tuple[Any, str, dict[str, Any]]] = {}
+        for i in range(0, len(flat), EMBED_GROUP):
+            chunk = flat[i : i + EMBED_GROUP]
+            vectors = self.embeddings.embed_documents([t for _, t, _ in chunk])
+            body = []
+            for (rid, text, meta), vec in zip(chunk, vectors, strict=True):
+                if meta["kind"] == "meeting":
+                    last[rid] = (vec, text, meta)
+                else:
+                    body.append((rid, vec, text, meta))
+            for j in range(0, len(body), BATCH):
+                self._upsert(body[j : j + BATCH])
+            if on_chunk:
+                on_chunk(source, i + len(chunk), len(flat))
+        for meeting, rec in zip(group, records, strict=True):
+            self._drop_stale(meeting.meeting_id, set(rec.ids))
+            self._upsert([(rec.ids[-1], *last[rec.ids[-1]])])
+            yield Outcome(meeting, "added" if stored.get(meeting.meeting_id) is None else "updated")
+
+    def _upsert(self, rows: Sequence[tuple[str, Any, str, dict[str, Any]]]) -> None:
+        self._collection.upsert(
+            ids=[r[0] for r in rows],
+            embeddings=[r[1] for r in rows],
+            documents=[r[2] for r in rows],
+            metadatas=[r[3] for r in rows],
+        )
+
+    def _drop_stale(self, meeting_id: str, keep: set[str]) -> None:
+        """Remove the entries of an earlier version that the new one no longer has (fewer paragraphs)."""
+        got = self._collection.get(where={"meeting_id": meeting_id}, include=[])
+        stale = [i for i in got.get("ids") or [] if i not in keep]
+        for i in range(0, len(stale), BATCH * 4):
+            self._collection.delete(ids=stale[i : i + BATCH * 4])
 
     def _has_entries(self, meeting_id: str) -> bool:
         got = self._collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
         return bool(got.get("ids"))
 
-    def _records(self, meeting: Meeting) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        ids: list[str] = []
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        mid = meeting.meeting_id
-        for p in meeting.paragraphs:
-            ids.append(paragraph_id(mid, p.number))
-            texts.append(fold(p.text))
-            metas.append(
-                _meta(
-                    kind="paragraph",
-                    meeting_id=mid,
-                    paragraph=p.number,
-                    text=p.text,
-                    sentences=json.dumps([[s.start, s.end] for s in p.sentences]),
-                    speaker=p.speaker,
-                    timestamp=p.timestamp,
-                    title=meeting.title,
-                    date=meeting.date,
-                )
-            )
-            if len(p.sentences) > 1:
-                for k, s in enumerate(p.sentences, 1):
-                    ids.append(sentence_id(mid, p.number, k))
-                    texts.append(fold(p.text[s.start : s.end]))
-                    metas.append(
-                        _meta(kind="sentence", meeting_id=mid, paragraph=p.number, sentence=k, start=s.start, end=s.end)
-                    )
-        ids.append(meeting_record_id(mid))
-        texts.append(fold(meeting.title))
-        metas.append(
-            _meta(
-                kind="meeting",
-                meeting_id=mid,
-                title=meeting.title,
-                date=meeting.date,
-                source=meeting.source,
-                content_hash=meeting.content_hash,
-                paragraphs=len(meeting.paragraphs),
-            )
-        )
-        return ids, texts, metas
-
     def delete(self, meeting_id: str) -> bool:
         """Remove a meeting and all its entries; False when it was not there."""
-        if not self._has_entries(meeting_id):
-            return False
-        self._collection.delete(where={"meeting_id": meeting_id})
-        self._touch()
-        return True
+        with self.lock.hold():
+            if not self._has_entries(meeting_id):
+                return False
+            self._begin_write()
+            try:
+                self._collection.delete(where={"meeting_id": meeting_id})
+            finally:
+                self._end_write()
+            return True
+
+    def exists(self, meeting_ids: Sequence[str]) -> set[str]:
+        """Which of these meetings the store lists."""
+        return set(self._stored_meta(meeting_ids))
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -340,7 +384,8 @@ class Store:
             where = {"$and": [where, {"meeting_id": {"$in": list(meeting_ids)}}]}
         got = self._collection.get(where=where, include=["metadatas", "documents"])
         out = [
-            _stored(meta, doc) for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True)
+            stored_paragraph(meta, doc)
+            for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True)
         ]
         return sorted(out, key=lambda s: (s.meeting_id, s.paragraph.number))
 
@@ -351,7 +396,7 @@ class Store:
         got = self._collection.get(ids=[paragraph_id(m, n) for m, n in keys], include=["metadatas", "documents"])
         out = {}
         for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True):
-            sp = _stored(meta, doc)
+            sp = stored_paragraph(meta, doc)
             out[(sp.meeting_id, sp.paragraph.number)] = sp
         return out
 
@@ -400,13 +445,6 @@ class Store:
         return hits[:k]
 
 
-def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:
-    sentences = tuple(Sentence(int(a), int(b)) for a, b in json.loads(str(meta.get("sentences", "[]"))))
-    paragraph = Paragraph(
-        number=int(meta["paragraph"]),
-        text=str(meta["text"]),
-        sentences=sentences,
-        speaker=meta.get("speaker"),
-        timestamp=meta.get("timestamp"),
-    )
-    return StoredParagraph(str(meta["meeting_id"]), paragraph, folded, str(meta.get("title", "")), meta.get("date"))
+def is_dirty(token: str) -> bool:
+    """Whether a generation token marks a write under way or cut off (no derived index may be kept for it)."""
+    return token.startswith(DIRTY)

@@ -37,6 +37,7 @@ class Meeting:
     content_hash: str = ""
     warnings: tuple[str, ...] = ()
     cleaned: tuple[str, ...] = ()  # human-readable notes on what cleaning removed or changed
+    origin: str = ""  # the file it came from (resolved): a different file never silently replaces it
 
 
 @dataclass(frozen=True)
