@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from meeting_qa.config import LLM_BACKENDS, Settings
-from meeting_qa.errors import MeetingQAError
+from meeting_qa.errors import InputError, MeetingQAError, StoreError
 from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
+
+EMBED_PROGRESS_MIN = 512  # passages: smaller writes finish before a progress line would help
 
 EPILOG = """\
 settings (environment):
@@ -51,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="add or update meetings from files or folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
     p.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="let a file replace a stored meeting of the same id that came from a different file",
+    )
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
@@ -74,7 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password login (or MEETING_QA_AUTH)")
-    p.add_argument("--insecure", action="store_true", help="allow a non-loopback address without --auth")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback address without --auth or without TLS (a trusted network, or a TLS proxy in front)",
+    )
+    p.add_argument("--ssl-keyfile", type=Path, help="TLS private key: serve HTTPS (needed off loopback)")
+    p.add_argument("--ssl-certfile", type=Path, help="TLS certificate that goes with --ssl-keyfile")
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
 
     p = sub.add_parser("items", parents=[common], help="decisions, tasks and approved documents, with evidence")
@@ -121,7 +135,30 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _question(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"standard input is not UTF-8 text (byte {e.start}: {data[e.start : e.start + 1]!r})"
+        ) from None
+
+
+_UNSAFE = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+_UNSAFE.update({c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\t"})
+
+
+def safe_text(text: str) -> str:
+    """Text as a terminal should show it: control characters (escape sequences that could recolour, retitle
+    or rewrite the screen, bidi overrides that reorder it) shown as `\\x1b`-style escapes, never obeyed."""
+    return text.translate(_UNSAFE)
+
+
+def say(*parts: object, end: str = "\n", flush: bool = False, file: Any = None) -> None:
+    """`print` for human-readable output: every line passes through `safe_text`."""
+    print(safe_text(" ".join(str(p) for p in parts)), end=end, flush=flush, file=file or sys.stdout)
 
 
 def _print_json(data: Any) -> None:
@@ -176,11 +213,19 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if bar is not None:
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(Path(path).name[-30:])
+            bar.set_postfix_str(safe_text(Path(path).name[-30:]))
             bar.refresh()
 
-    print(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
-    report = engine.ingest(args.paths, progress=progress)
+    def on_chunk(source: str, done: int, total: int) -> None:
+        # Embedding a large file takes minutes: say how far it got, also into a log file or a pipe.
+        if bar is not None:
+            bar.set_postfix_str(f"{safe_text(Path(source).name[-24:])} {done}/{total} passages")
+            bar.refresh()
+        elif total > EMBED_PROGRESS_MIN:
+            say(f"ingest: {Path(source).name}: {done}/{total} passages embedded and written", file=sys.stderr)
+
+    say(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
+    report = engine.ingest(args.paths, progress=progress, replace=args.replace, on_chunk=on_chunk)
     if bar is not None:
         bar.close()
     if args.json:
@@ -193,15 +238,15 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _print_report(report: IngestReport) -> None:
     for f in report.files:
         if f.status == "failed":
-            print(f"FAILED     {f.path}: {f.error}")
+            say(f"FAILED     {f.path}: {f.error}")
             continue
-        print(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}")
+        say(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}")
         for note in f.cleaned:
-            print(f"           cleaned: {note}")
+            say(f"           cleaned: {note}")
         for w in f.warnings:
-            print(f"           warning: {w}")
+            say(f"           warning: {w}")
     counts = ", ".join(f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "failed"))
-    print(f"done: {counts}")
+    say(f"done: {counts}")
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -219,16 +264,16 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if isinstance(event, Answer):
             final = event
         elif draft is not None:
-            print(event, end="", flush=True, file=draft)
+            say(event, end="", flush=True, file=draft)
     assert final is not None
     if draft is not None:
-        print("\n--- verified answer ---", file=draft)
-    print(final.text)
+        say("\n--- verified answer ---", file=draft)
+    say(final.text)
     for note in final.notes:
-        print(note)
+        say(note)
     for i, c in enumerate(final.citations, 1):
         who = f" {c.speaker}" if c.speaker else ""
-        print(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
+        say(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
     return 0
 
 
@@ -240,7 +285,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"passages": [passage_json(p) for p in passages]})
     else:
         for p in passages:
-            print(f"{p.score:.3f}  {p.meeting_id} ¶{p.paragraph}  {p.text[:120]}")
+            say(f"{p.score:.3f}  {p.meeting_id} ¶{p.paragraph}  {p.text[:120]}")
     return 0
 
 
@@ -251,10 +296,10 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json({"meetings": [asdict(m) for m in meetings]})
     elif not meetings:
-        print("no meetings yet: run `meeting-qa ingest PATH`")
+        say("no meetings yet: run `meeting-qa ingest PATH`")
     else:
         for m in meetings:
-            print(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.title}")
+            say(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.title}")
     return 0
 
 
@@ -262,9 +307,9 @@ def _cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.qa import engine_for
 
     if not engine_for(settings).delete(args.meeting_id):
-        print(f"error: no meeting {args.meeting_id!r} in the store (see `meeting-qa list`)", file=sys.stderr)
+        say(f"error: no meeting {args.meeting_id!r} in the store (see `meeting-qa list`)", file=sys.stderr)
         return 2
-    print(f"deleted {args.meeting_id}")
+    say(f"deleted {args.meeting_id}")
     return 0
 
 
@@ -282,7 +327,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report))
+        say(format_report(report))
     return 0
 
 
@@ -351,19 +396,83 @@ COMMANDS = {
 }
 
 
+READ_COMMANDS = ("ask", "search", "list", "delete", "eval")
+
+
+def _require_store(settings: Settings) -> None:
+    """Commands that only read must not create a store: a mistyped `--store` would answer "not in the
+    records" from a new empty store instead of saying where it looked."""
+    if settings.chroma_url:
+        return
+    folder = Path(settings.store_dir)
+    hint = "check --store / MEETING_QA_STORE, or run `meeting-qa ingest PATH` first"
+    if not folder.is_dir():
+        raise StoreError(f"no meeting store at {folder}: the folder does not exist ({hint})", value=str(folder))
+    contents = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if contents and not (folder / "chroma.sqlite3").exists():
+        raise StoreError(f"{folder} is not a meeting store: it has other files but no Chroma database ({hint})")
+
+
+def _bad_argument(argv: Sequence[str]) -> str | None:
+    # Bytes that are not UTF-8 arrive as lone surrogates ("\\udcff"); no question or path can use them.
+    for i, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            return f"error: argument {i} ({shown}) is not valid UTF-8 text"
+    return None
+
+
+def _environment_problem(e: BaseException, settings: Settings | None) -> str | None:
+    """A one-line message for failures of the machine or a server rather than of meeting-qa (exit 2)."""
+    if isinstance(e, OSError):
+        where = f": {e.filename}" if e.filename else ""
+        return f"{e.strerror or e}{where}"
+    text = f"{type(e).__name__}: {e}"
+    if "disk is full" in text or "No space left" in text or "database or disk" in text:
+        return f"the disk is full ({text})"
+    module = type(e).__module__.split(".")[0]
+    if module in ("httpx", "httpcore") or isinstance(e, ConnectionError):
+        url = settings.chroma_url if settings else None
+        return (
+            f"lost the connection to the Chroma server{f' at {url}' if url else ''} ({text}); meetings written "
+            f"before it are kept, run the same command again when the server is back"
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if problem := _bad_argument(argv):
+        say(problem, file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
-        return COMMANDS[args.command](args, _settings(args))
+        settings = _settings(args)
+        if args.command in READ_COMMANDS:
+            _require_store(settings)
+        code = COMMANDS[args.command](args, settings)
+        sys.stdout.flush()  # a closed pipe is found here, while it can still be reported
+        return code
+    except BrokenPipeError:
+        # `meeting-qa ask … | head -1`: the reader has gone. Nothing more can reach it; say so once.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        say("error: output closed before everything was written (broken pipe)", file=sys.stderr)
+        return 2
     except MeetingQAError as e:
-        print(f"error: {e}", file=sys.stderr)
+        say(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        say("interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # the last line of defence: say what broke, without a traceback wall
-        print(f"unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
-        if "--debug" in (argv or sys.argv):
+        if problem := _environment_problem(e, settings):
+            say(f"error: {problem}", file=sys.stderr)
+            return 2
+        say(f"unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
+        if "--debug" in argv:
             raise
         return 1
 

@@ -248,7 +248,9 @@ def _check_encodable(value: object, name: str, where: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as e:
             bad = value[e.start : e.end].encode("unicode_escape").decode()
-            raise LoaderError(f"{where}: field {name} holds an invalid character {bad} (a lone surrogate)", path=where)
+            raise LoaderError(
+                f"{where}: field {name} holds an invalid character {bad} (a lone surrogate)", path=where
+            ) from None
 
 
 def iter_jsonl(path: Path) -> Iterator[Meeting | LoaderError]:

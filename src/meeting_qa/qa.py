@@ -188,7 +188,8 @@ class Engine:
     def candidates(self, question: str, *, k: int, meeting_ids: Sequence[str] | None) -> list[Candidate]:
         question = _check_question(question)
         generation = self.store.check_model()
-        return self.searcher.candidates(question, k=k, meeting_ids=_check_ids(meeting_ids), generation=generation)
+        ids = self._known(meeting_ids)
+        return self.searcher.candidates(question, k=k, meeting_ids=ids, generation=generation)
 
     def search(self, question: str, *, k: int = 5, meeting_ids: Sequence[str] | None = None) -> list[Passage]:
         if k < 1:
@@ -207,7 +208,7 @@ class Engine:
         """Yields text chunks as they are produced, then the final verified `Answer` (always last)."""
         question = _check_question(question)
         generation = self.store.check_model()
-        sig = self.searcher.signals(question, meeting_ids=_check_ids(meeting_ids), generation=generation)
+        sig = self.searcher.signals(question, meeting_ids=self._known(meeting_ids), generation=generation)
         cands = self.searcher.fuse(sig, k=ANSWER_CANDIDATES)
         language = sig.question.language
         extractive = self.answerer.answer(sig, cands)
@@ -218,6 +219,18 @@ class Engine:
         from meeting_qa.answer.llm import stream_llm_answer
 
         yield from stream_llm_answer(self.chat_model, question, language, cands, extractive)
+
+    def _known(self, meeting_ids: Sequence[str] | None) -> list[str] | None:
+        """The meeting filter, checked: an unknown id is a typo to point out, not a topic the records lack."""
+        ids = _check_ids(meeting_ids)
+        if ids is None:
+            return None
+        known = self.store.exists(ids)
+        unknown = [m for m in ids if m not in known]
+        if unknown:
+            listed = ", ".join(repr(m) for m in unknown)
+            raise InputError(f"unknown meeting id {listed} (see `meeting-qa list` for the ids)", value=unknown[0])
+        return ids
 
     def list_meetings(self) -> list[MeetingInfo]:
         return self.store.list_meetings()
@@ -271,6 +284,12 @@ def _describe(e: BaseException) -> str:
 def _check_question(question: str) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty", value=repr(question))
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: undecodable bytes passed through surrogateescape
+        raise InputError(
+            f"the question holds an invalid character at position {e.start}", value=repr(question)
+        ) from None
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(
             f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}",
