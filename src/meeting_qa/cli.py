@@ -316,7 +316,10 @@ def _cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.web import serve
 
-    serve(settings, host=args.host, port=args.port, insecure=args.insecure)
+    if (args.ssl_keyfile is None) != (args.ssl_certfile is None):
+        raise InputError("--ssl-keyfile and --ssl-certfile go together: give both or neither")
+    tls = (args.ssl_keyfile, args.ssl_certfile) if args.ssl_keyfile and args.ssl_certfile else None
+    serve(settings, host=args.host, port=args.port, insecure=args.insecure, tls=tls)
     return 0
 
 
