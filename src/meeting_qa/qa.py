@@ -68,8 +68,15 @@ class Engine:
         embeddings = embeddings or SentenceEmbeddings(
             settings.embedding_model, cache_dir=settings.cache_dir, query_int8=settings.query_int8
         )
+        reopen = None
         if client is None:
-            client = make_client(None if settings.chroma_url else settings.store_dir, settings.chroma_url)
+            # fresh: another engine of this process may hold an older view of the same directory
+            client = make_client(None if settings.chroma_url else settings.store_dir, settings.chroma_url, fresh=True)
+            if not settings.chroma_url:
+
+                def reopen() -> Any:
+                    return make_client(settings.store_dir, fresh=True)
+
         client_id = settings.chroma_url or str(Path(settings.store_dir).resolve())
         lock = StoreLock(None if settings.chroma_url else Path(settings.store_dir), remote=bool(settings.chroma_url))
         store = Store(
@@ -79,6 +86,7 @@ class Engine:
             model_label=embeddings.label,
             client_id=client_id,
             lock=lock,
+            reopen=reopen,
         )
         lexical = LexicalIndex(store, settings.cache_dir)
         if reranker is None and settings.reranker:

@@ -73,8 +73,12 @@ class Hit:
     sentence: int = 0
 
 
-def make_client(store_dir: Path | None = None, chroma_url: str | None = None) -> Any:
-    """A Chroma client: HTTP when a server URL is given, else persistent at `store_dir`; telemetry off."""
+def make_client(store_dir: Path | None = None, chroma_url: str | None = None, *, fresh: bool = False) -> Any:
+    """A Chroma client: HTTP when a server URL is given, else persistent at `store_dir`; telemetry off.
+
+    `fresh`: a new view of a persistent store instead of the one this process already holds. Chroma shares
+    one in-memory vector index per directory and process, and does not see records other processes added
+    to it since: reading them fails ("Error finding id") and writing would overwrite theirs."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -95,6 +99,11 @@ def make_client(store_dir: Path | None = None, chroma_url: str | None = None) ->
         if store_dir is None:
             return chromadb.EphemeralClient(settings=chroma_settings)
         store_dir.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # Requests still running on the old view finish on it; it is dropped with its last reference.
+            SharedSystemClient._identifier_to_system.pop(str(store_dir), None)
         return chromadb.PersistentClient(path=str(store_dir), settings=chroma_settings)
     except StoreError:
         raise
@@ -115,25 +124,33 @@ class Store:
         model_label: str,
         client_id: str = "ephemeral",
         lock: StoreLock | None = None,
+        reopen: Callable[[], Any] | None = None,
     ) -> None:
-        from langchain_chroma import Chroma
-
-        self.client = client
         self.client_id = client_id  # where the data lives (path or URL): names derived caches
         self.embeddings = embeddings
         self.collection_name = collection
         self.model_label = model_label
         self.lock = lock or StoreLock(None)
+        self.reopen = reopen  # a fresh client of the same embedded store (see `make_client(fresh=True)`)
+        self._open(client)
+        self._checked = False
+        self._known_token: str | None = None  # the generation this process last saw or wrote
+
+    def _open(self, client: Any) -> None:
+        from langchain_chroma import Chroma
+
         try:
-            self.vectorstore = Chroma(
-                collection_name=collection,
-                embedding_function=embeddings,
+            vectorstore = Chroma(
+                collection_name=self.collection_name,
+                embedding_function=self.embeddings,
                 client=client,
                 collection_metadata={"hnsw:space": "cosine"},
             )
         except Exception as e:
-            raise StoreError(f"cannot open Chroma collection {collection!r}: {e}", value=collection) from e
-        self._checked = False
+            raise StoreError(
+                f"cannot open Chroma collection {self.collection_name!r}: {e}", value=self.collection_name
+            ) from e
+        self.client, self.vectorstore = client, vectorstore
 
     @property
     def _collection(self) -> Any:
@@ -185,14 +202,23 @@ class Store:
             with self.lock.hold():
                 token = str(self._fresh_metadata().get("generation", "empty"))
                 if is_dirty(token):
+                    self._follow(token)
                     token = self._set_token(uuid.uuid4().hex)
+        self._follow(token)
         return token
+
+    def _follow(self, token: str) -> None:
+        """Take a fresh view of the store when another process has written to it since this one looked."""
+        if self._known_token is not None and token != self._known_token and self.reopen is not None:
+            self._open(self.reopen())
+        self._known_token = token
 
     def _set_token(self, token: str) -> str:
         meta = self._fresh_metadata()
         meta.update(embedding_model=self.model_label, generation=token)
         meta.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to change it
         self._collection.modify(metadata=meta)
+        self._known_token = token
         return token
 
     def _begin_write(self) -> None:
@@ -227,8 +253,7 @@ class Store:
         re-ingesting finishes the job.
         """
         with self.lock.hold():
-            if not self._checked:
-                self.check_model()
+            self.check_model()  # also brings this process's view up to date before it writes
             stored = self._stored_meta([m.meeting_id for m in meetings])
             claimed: dict[str, str] = {}  # id → source of the meetings this call writes
             pending: list[Meeting] = []
@@ -348,6 +373,7 @@ class Store:
     def delete(self, meeting_id: str) -> bool:
         """Remove a meeting and all its entries; False when it was not there."""
         with self.lock.hold():
+            self.generation()  # brings this process's view up to date before it writes
             if not self._has_entries(meeting_id):
                 return False
             self._begin_write()
