@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -399,6 +400,7 @@ COMMANDS = {
 }
 
 
+DISK_FULL_BYTES = 8 * 2**20  # less free space than this after a store failure: the failure is the full disk
 READ_COMMANDS = ("ask", "search", "list", "delete", "eval")
 
 
@@ -427,14 +429,29 @@ def _bad_argument(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _disk_nearly_full(folder: Path) -> bool:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < DISK_FULL_BYTES
+    except OSError:
+        return False
+
+
 def _environment_problem(e: BaseException, settings: Settings | None) -> str | None:
     """A one-line message for failures of the machine or a server rather than of meeting-qa (exit 2)."""
     if isinstance(e, OSError):
         where = f": {e.filename}" if e.filename else ""
         return f"{e.strerror or e}{where}"
     text = f"{type(e).__name__}: {e}"
-    if "disk is full" in text or "No space left" in text or "database or disk" in text:
+    if "disk is full" in text or "No space left" in text:
         return f"the disk is full ({text})"
+    if settings is not None and not settings.chroma_url and _disk_nearly_full(Path(settings.store_dir)):
+        # Chroma reports a full disk as an internal error of its own ("Error in compaction: …").
+        return (
+            f"the disk holding the store {settings.store_dir} is full; free some space and run the same command "
+            f"again: meetings written before are kept ({text})"
+        )
     module = type(e).__module__.split(".")[0]
     if module in ("httpx", "httpcore") or isinstance(e, ConnectionError):
         url = settings.chroma_url if settings else None

@@ -116,3 +116,29 @@ def test_deletes_wait_for_the_lock_too(tmp_path: Path) -> None:
         assert rc is None
     assert proc.wait(timeout=60) == 0
     assert [m.meeting_id for m in _engine(store, cache).list_meetings()] == ["alpha-001"]
+
+
+def test_a_long_running_reader_finds_meetings_another_process_wrote_and_writes_after_it_safely(
+    tmp_path: Path,
+) -> None:
+    """The web chat's process stays up while a script ingests: it must read the script's meetings, and its
+    own upload afterwards must not overwrite them."""
+    store, cache = tmp_path / "store", tmp_path / "cache"
+    write_jsonl(tmp_path / "a.jsonl", "alpha", 5)
+    write_jsonl(tmp_path / "b.jsonl", "beta", 5)
+    cache_env = {"MEETING_QA_CACHE": str(cache)}
+    assert run_worker("cli", "ingest", "--store", str(store), str(tmp_path / "a.jsonl"), **cache_env).returncode == 0
+    server = _engine(store, cache)
+    assert server.search("budget line alpha3x1", k=1)[0].meeting_id == "alpha-003"
+
+    assert run_worker("cli", "ingest", "--store", str(store), str(tmp_path / "b.jsonl"), **cache_env).returncode == 0
+
+    assert server.search("budget line beta3x1", k=1)[0].meeting_id == "beta-003"
+    upload = tmp_path / "upload.txt"
+    upload.write_text("The board approved the gamma plan.\n", encoding="utf-8")
+    assert server.ingest([upload]).ok
+    fresh = _engine(store, cache)
+    assert len(fresh.list_meetings()) == 11
+    for mid, words in (("alpha-001", "budget line alpha1x1"), ("beta-004", "budget line beta4x2"), ("upload", "gamma")):
+        assert fresh.search(words, k=1)[0].meeting_id == mid
+        assert fresh.delete(mid)

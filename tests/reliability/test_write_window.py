@@ -69,7 +69,6 @@ def test_after_a_killed_write_the_store_heals_its_change_marker_and_reingest_is_
 
 def test_a_meeting_killed_halfway_is_not_listed_and_the_next_ingest_completes_it(tmp_path: Path) -> None:
     store, cache = tmp_path / "store", tmp_path / "cache"
-    first, second = _corpus(tmp_path)
     # Killed before any meeting record is written: with both files in one call, neither is complete yet.
     big = tmp_path / "many.jsonl"
     big.write_text(
