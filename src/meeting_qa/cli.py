@@ -190,14 +190,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": [cite(c) for c in answer.citations],
     }
     if answer.related:
-        out["related"] = [passage_json(p) for p in answer.related]
+        # Pointers, not the records themselves: a 2 MB paragraph must not make a 2 MB answer.
+        out["related"] = [passage_json(p, limit=RELATED_CHARS) for p in answer.related]
     if answer.notes:
         out["notes"] = list(answer.notes)
     return out
 
 
-def passage_json(p: Passage) -> dict[str, Any]:
-    return {"meeting_id": p.meeting_id, "paragraph": p.paragraph, "text": p.text, "score": p.score}
+def passage_json(p: Passage, *, limit: int | None = None) -> dict[str, Any]:
+    text = p.text if limit is None or len(p.text) <= limit else p.text[:limit] + "…"
+    return {"meeting_id": p.meeting_id, "paragraph": p.paragraph, "text": text, "score": p.score}
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -400,6 +402,7 @@ COMMANDS = {
 }
 
 
+RELATED_CHARS = 300  # of each "possibly related" paragraph in `ask --json`
 DISK_FULL_BYTES = 8 * 2**20  # less free space than this after a store failure: the failure is the full disk
 READ_COMMANDS = ("ask", "search", "list", "delete", "eval")
 
