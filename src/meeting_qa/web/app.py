@@ -366,7 +366,9 @@ def launch_options(
         "quiet": True,
     }
     if tls is not None:
-        options.update(ssl_keyfile=str(tls[0]), ssl_certfile=str(tls[1]))
+        # ssl_verify only governs gradio's check of its own just-started server; with an internal CA or a
+        # self-signed certificate that check would fail and stop the launch.
+        options.update(ssl_keyfile=str(tls[0]), ssl_certfile=str(tls[1]), ssl_verify=False)
     return options
 
 
