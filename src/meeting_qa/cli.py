@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -14,6 +13,7 @@ from typing import Any
 
 from meeting_qa.config import LLM_BACKENDS, Settings
 from meeting_qa.errors import InputError, MeetingQAError, StoreError
+from meeting_qa.terminal import bad_argument, environment_problem, safe_text, say
 from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
 
 EMBED_PROGRESS_MIN = 512  # passages: smaller writes finish before a progress line would help
@@ -145,21 +145,6 @@ def _question(value: str) -> str:
         raise InputError(
             f"standard input is not UTF-8 text (byte {e.start}: {data[e.start : e.start + 1]!r})"
         ) from None
-
-
-_UNSAFE = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
-_UNSAFE.update({c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\t"})
-
-
-def safe_text(text: str) -> str:
-    """Text as a terminal should show it: control characters (escape sequences that could recolour, retitle
-    or rewrite the screen, bidi overrides that reorder it) shown as `\\x1b`-style escapes, never obeyed."""
-    return text.translate(_UNSAFE)
-
-
-def say(*parts: object, end: str = "\n", flush: bool = False, file: Any = None) -> None:
-    """`print` for human-readable output: every line passes through `safe_text`."""
-    print(safe_text(" ".join(str(p) for p in parts)), end=end, flush=flush, file=file or sys.stdout)
 
 
 def _print_json(data: Any) -> None:
@@ -403,7 +388,6 @@ COMMANDS = {
 
 
 RELATED_CHARS = 300  # of each "possibly related" paragraph in `ask --json`
-DISK_FULL_BYTES = 8 * 2**20  # less free space than this after a store failure: the failure is the full disk
 READ_COMMANDS = ("ask", "search", "list", "delete", "eval")
 
 
@@ -421,53 +405,9 @@ def _require_store(settings: Settings) -> None:
         raise StoreError(f"{folder} is not a meeting store: it has other files but no Chroma database ({hint})")
 
 
-def _bad_argument(argv: Sequence[str]) -> str | None:
-    # Bytes that are not UTF-8 arrive as lone surrogates ("\\udcff"); no question or path can use them.
-    for i, arg in enumerate(argv, 1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
-            return f"error: argument {i} ({shown}) is not valid UTF-8 text"
-    return None
-
-
-def _disk_nearly_full(folder: Path) -> bool:
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        return shutil.disk_usage(folder).free < DISK_FULL_BYTES
-    except OSError:
-        return False
-
-
-def _environment_problem(e: BaseException, settings: Settings | None) -> str | None:
-    """A one-line message for failures of the machine or a server rather than of meeting-qa (exit 2)."""
-    if isinstance(e, OSError):
-        where = f": {e.filename}" if e.filename else ""
-        return f"{e.strerror or e}{where}"
-    text = f"{type(e).__name__}: {e}"
-    if "disk is full" in text or "No space left" in text:
-        return f"the disk is full ({text})"
-    if settings is not None and not settings.chroma_url and _disk_nearly_full(Path(settings.store_dir)):
-        # Chroma reports a full disk as an internal error of its own ("Error in compaction: …").
-        return (
-            f"the disk holding the store {settings.store_dir} is full; free some space and run the same command "
-            f"again: meetings written before are kept ({text})"
-        )
-    module = type(e).__module__.split(".")[0]
-    if module in ("httpx", "httpcore") or isinstance(e, ConnectionError):
-        url = settings.chroma_url if settings else None
-        return (
-            f"lost the connection to the Chroma server{f' at {url}' if url else ''} ({text}); meetings written "
-            f"before it are kept, run the same command again when the server is back"
-        )
-    return None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if problem := _bad_argument(argv):
+    if problem := bad_argument(argv):
         say(problem, file=sys.stderr)
         return 2
     args = _parser().parse_args(argv)
@@ -491,7 +431,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         say("interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # the last line of defence: say what broke, without a traceback wall
-        if problem := _environment_problem(e, settings):
+        if problem := environment_problem(
+            e, store_dir=settings.store_dir if settings else None, chroma_url=settings.chroma_url if settings else None
+        ):
             say(f"error: {problem}", file=sys.stderr)
             return 2
         say(f"unexpected error: {type(e).__name__}: {e}", file=sys.stderr)

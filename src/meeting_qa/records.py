@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,15 @@ class StoredParagraph:
     folded: str
     title: str
     date: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did with one meeting; `other` names the stored meeting's file on a conflict."""
+
+    meeting: Meeting
+    status: str
+    other: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,42 @@ def origin_of(meta: dict[str, Any]) -> str:
         return str(origin)
     source = _WHERE_IN_FILE.sub("", str(meta.get("source", "")))
     return str(Path(source).resolve()) if source else ""
+
+
+def identify(
+    m: Meeting,
+    stored: dict[str, dict[str, Any]],
+    claimed: dict[str, str],
+    lookup: Callable[[str], dict[str, Any] | None],
+    replace_other: bool,
+    rename: bool,
+) -> Outcome:
+    """What to do with meeting `m`: "unchanged", "conflict" (a stored meeting of that id came from another
+    file), or "pending" (to write; under a new id `<id>-2`, … when renaming). `stored`: stored meetings'
+    metadata by id; `claimed`: ids already taken in this write (→ their source); `lookup`: one stored id."""
+    meta = stored.get(m.meeting_id)
+    taken = m.meeting_id in claimed  # by another file of this same call
+    if not taken and (meta is None or replace_other or not m.origin or origin_of(meta) == m.origin):
+        if meta is not None and meta.get("content_hash") == m.content_hash:
+            return Outcome(m, "unchanged")
+        return Outcome(m, "pending")
+    if not taken and meta is not None and meta.get("content_hash") == m.content_hash:
+        return Outcome(m, "unchanged")  # the same record from another copy of the file: nothing to lose
+    other = claimed[m.meeting_id] if taken else str(meta.get("source") or origin_of(meta)) if meta else ""
+    if not rename:
+        return Outcome(m, "conflict", other=other)
+    for n in range(2, 10_000):
+        candidate = f"{m.meeting_id}-{n}"
+        if candidate in claimed:
+            continue
+        found = lookup(candidate)
+        if found is None or origin_of(found) == m.origin:
+            stored.update({candidate: found} if found is not None else {})
+            renamed = replace(m, meeting_id=candidate)
+            if found is not None and found.get("content_hash") == m.content_hash:
+                return Outcome(renamed, "unchanged")
+            return Outcome(renamed, "pending")
+    return Outcome(m, "conflict", other=other)
 
 
 def stored_paragraph(meta: dict[str, Any], folded: str) -> StoredParagraph:

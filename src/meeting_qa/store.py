@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from meeting_qa.chroma_client import make_client
 from meeting_qa.errors import ModelMismatchError, StoreError
 from meeting_qa.records import (
+    Outcome,
     StoredParagraph,
+    identify,
     meeting_record_id,
-    origin_of,
     paragraph_id,
     parse_id,
     records_for,
@@ -54,15 +55,6 @@ ChunkFn = Callable[[str, int, int], None]  # (source, passages written, passages
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What a write did with one meeting; `other` names the stored meeting's file on a conflict."""
-
-    meeting: Meeting
-    status: Status
-    other: str = ""
-
-
-@dataclass(frozen=True)
 class Hit:
     """A dense match: a paragraph (sentence 0) or its `sentence`-th sentence (1-based)."""
 
@@ -71,45 +63,6 @@ class Hit:
     kind: str  # "paragraph" | "sentence"
     similarity: float
     sentence: int = 0
-
-
-def make_client(store_dir: Path | None = None, chroma_url: str | None = None, *, fresh: bool = False) -> Any:
-    """A Chroma client: HTTP when a server URL is given, else persistent at `store_dir`; telemetry off.
-
-    `fresh`: a new view of a persistent store instead of the one this process already holds. Chroma shares
-    one in-memory vector index per directory and process, and does not see records other processes added
-    to it since: reading them fails ("Error finding id") and writing would overwrite theirs."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if chroma_url:
-            from urllib.parse import urlparse
-
-            url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-            if not url.hostname:
-                raise StoreError(f"MEETING_QA_CHROMA_URL={chroma_url!r} has no host", value=chroma_url)
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        if store_dir is None:
-            return chromadb.EphemeralClient(settings=chroma_settings)
-        store_dir.mkdir(parents=True, exist_ok=True)
-        if fresh:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            # Requests still running on the old view finish on it; it is dropped with its last reference.
-            SharedSystemClient._identifier_to_system.pop(str(store_dir), None)
-        return chromadb.PersistentClient(path=str(store_dir), settings=chroma_settings)
-    except StoreError:
-        raise
-    except Exception as e:
-        where = chroma_url or str(store_dir)
-        raise StoreError(f"cannot open the Chroma store at {where}: {e}", value=where) from e
 
 
 class Store:
@@ -133,7 +86,6 @@ class Store:
         self.lock = lock or StoreLock(None)
         self.reopen = reopen  # a fresh client of the same embedded store (see `make_client(fresh=True)`)
         self._open(client)
-        self._checked = False
         self._known_token: str | None = None  # the generation this process last saw or wrote
 
     def _open(self, client: Any) -> None:
@@ -174,7 +126,6 @@ class Store:
                 f"elsewhere), or set MEETING_QA_EMBEDDING_MODEL back to {built_with!r}",
                 value=self.model_label,
             )
-        self._checked = True
         return self._token(meta)
 
     def generation(self) -> str:
@@ -199,11 +150,14 @@ class Store:
         if is_dirty(token) and not self.lock.writer_alive():
             # The writer that marked the store died inside its write: what it wrote is what the store holds,
             # so a fresh token tells every derived index to rebuild from it once, and then to trust it again.
-            with self.lock.hold():
-                token = str(self._fresh_metadata().get("generation", "empty"))
-                if is_dirty(token):
-                    self._follow(token)
-                    token = self._set_token(uuid.uuid4().hex)
+            try:
+                with self.lock.hold():
+                    token = str(self._fresh_metadata().get("generation", "empty"))
+                    if is_dirty(token):
+                        self._follow(token)
+                        token = self._set_token(uuid.uuid4().hex)
+            except (StoreError, OSError):
+                pass  # a store this process may only read: it stays marked, and derived indexes are not kept
         self._follow(token)
         return token
 
@@ -258,7 +212,9 @@ class Store:
             claimed: dict[str, str] = {}  # id → source of the meetings this call writes
             pending: list[Meeting] = []
             for m in meetings:
-                outcome = self._identify(m, stored, claimed, replace_other=replace_other, rename=rename)
+                outcome = identify(
+                    m, stored, claimed, lambda mid: self._stored_meta([mid]).get(mid), replace_other, rename
+                )
                 if outcome.status == "pending":
                     pending.append(outcome.meeting)
                     claimed[outcome.meeting.meeting_id] = outcome.meeting.source
@@ -280,40 +236,6 @@ class Store:
                     yield from self._write_group(group, stored, on_chunk)
             finally:
                 self._end_write()
-
-    def _identify(
-        self,
-        m: Meeting,
-        stored: dict[str, dict[str, Any]],
-        claimed: dict[str, str],
-        *,
-        replace_other: bool,
-        rename: bool,
-    ) -> Outcome:
-        """ "unchanged", "conflict", or "pending" (to write, possibly under a new id)."""
-        meta = stored.get(m.meeting_id)
-        taken = m.meeting_id in claimed  # by another file of this same call
-        if not taken and (meta is None or replace_other or not m.origin or origin_of(meta) == m.origin):
-            if meta is not None and meta.get("content_hash") == m.content_hash:
-                return Outcome(m, "unchanged")
-            return Outcome(m, "pending")
-        if not taken and meta is not None and meta.get("content_hash") == m.content_hash:
-            return Outcome(m, "unchanged")  # the same record from another copy of the file: nothing to lose
-        other = claimed[m.meeting_id] if taken else str(meta.get("source") or origin_of(meta)) if meta else ""
-        if not rename:
-            return Outcome(m, "conflict", other=other)
-        for n in range(2, 10_000):
-            candidate = f"{m.meeting_id}-{n}"
-            if candidate in claimed:
-                continue
-            found = self._stored_meta([candidate]).get(candidate)
-            if found is None or origin_of(found) == m.origin:
-                stored.update({candidate: found} if found is not None else {})
-                renamed = replace(m, meeting_id=candidate)
-                if found is not None and found.get("content_hash") == m.content_hash:
-                    return Outcome(renamed, "unchanged")
-                return Outcome(renamed, "pending")
-        return Outcome(m, "conflict", other=other)
 
     def _stored_meta(self, meeting_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
