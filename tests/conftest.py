@@ -152,3 +152,11 @@ def start_chroma_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     proc.kill()
     proc.wait()
     pytest.fail("chroma server did not start")
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real `chroma run` server on loopback; yields its URL."""
+    proc, url = start_chroma_server(tmp_path / "server-data")
+    yield url
+    stop_process(proc)

@@ -7,12 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID, start_chroma_server, stop_process
+from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "meeting_qa.cli"]
@@ -116,14 +115,6 @@ def test_usage_errors_exit_2_and_help_explains_settings() -> None:
     assert subprocess.run([*CLI, "frobnicate"], capture_output=True).returncode == 2
     help_text = subprocess.run([*CLI, "--help"], capture_output=True, text=True).stdout
     assert "MEETING_QA_STORE" in help_text and "ingest" in help_text
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    """A real `chroma run` server on loopback."""
-    proc, url = start_chroma_server(tmp_path / "server-data")
-    yield url
-    stop_process(proc)
 
 
 @pytest.mark.server

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from meeting_qa.config import Settings
 from meeting_qa.qa import Engine
-from tests.conftest import FakeEmbeddings, start_chroma_server, stop_process
+from tests.conftest import FakeEmbeddings
 from tests.reliability.harness import start_worker, write_jsonl
 
 
-@pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
-    server, url = start_chroma_server(tmp_path / "server-data")
-    yield url
-    stop_process(server)
-
-
 @pytest.mark.server
-def test_two_writers_through_a_chroma_server_lose_nothing(tmp_path: Path, chroma_url: str) -> None:
+def test_two_writers_through_a_chroma_server_lose_nothing(tmp_path: Path, chroma_server: str) -> None:
+    chroma_url = chroma_server
     a_ids = write_jsonl(tmp_path / "a.jsonl", "alpha", 150, paragraphs=4)
     b_ids = write_jsonl(tmp_path / "b.jsonl", "beta", 150, paragraphs=4)
     procs = [
