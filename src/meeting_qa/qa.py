@@ -121,6 +121,12 @@ class Engine:
         reports: list[FileReport] = []
         meetings: list[Meeting] = []
         for path in self._files(paths, reports):
+            if not _is_text(str(path)):
+                shown = str(path).encode("utf-8", "backslashreplace").decode()
+                reports.append(
+                    FileReport(path=shown, status="failed", error=f"{shown}: the file name is not UTF-8; rename it")
+                )
+                continue
             origin = _origin(path)
             try:
                 for item in load_path(path):
@@ -268,6 +274,15 @@ class Engine:
 
     def delete(self, meeting_id: str) -> bool:
         return self.store.delete(meeting_id)
+
+
+def _is_text(value: str) -> bool:
+    # Bytes that are not UTF-8 (in a file name or an argument) arrive as lone surrogates no store can hold.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _origin(path: Path) -> str:

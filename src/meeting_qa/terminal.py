@@ -18,7 +18,8 @@ _UNSAFE.update({c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80
 def safe_text(text: str) -> str:
     """Text as a terminal should show it: control characters (escape sequences that could recolour, retitle
     or rewrite the screen, bidi overrides that reorder it) shown as `\\x1b`-style escapes, never obeyed."""
-    return text.translate(_UNSAFE)
+    # Lone surrogates (bytes of a non-UTF-8 file name) cannot be printed at all: shown as `\udcff`.
+    return text.translate(_UNSAFE).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def say(*parts: object, end: str = "\n", flush: bool = False, file: Any = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from meeting_qa.config import Settings
@@ -98,3 +99,16 @@ def test_invalid_json_and_a_non_object_line_fail_per_line(tmp_path: Path) -> Non
     assert code == 2
     assert sorted(str(f["error"]).split(":")[1] for f in files if f["status"] == "failed") == ["2", "3"]
     assert _listed(tmp_path) == {"ok1", "ok2"}
+
+
+def test_a_file_whose_name_is_not_utf8_fails_alone_and_its_folder_still_ingests(tmp_path: Path) -> None:
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    _good(folder, "a.txt")
+    bad_name = os.fsdecode(b"caf\xe9-minutes.txt")  # a Latin-1 name on a UTF-8 system
+    _good(folder, bad_name)
+    code, files, err = _ingest(tmp_path, folder)
+    assert code == 2, err
+    failed = [f for f in files if f["status"] == "failed"]
+    assert len(failed) == 1 and "caf\\udce9-minutes.txt: the file name is not UTF-8" in str(failed[0]["error"])
+    assert _listed(tmp_path) == {"a"}
