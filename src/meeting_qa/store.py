@@ -9,6 +9,7 @@ the next process that finds no writer alive heals it.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ __all__ = [
 BATCH = 256
 EMBED_GROUP = 512  # texts embedded in one call (across small meetings; a large one is written in such chunks)
 DIRTY = "writing-"
+RETIRE_AFTER_S = 120.0  # an earlier view of the store is closed this long after it was replaced
 Status = str  # "added" | "updated" | "unchanged" | "conflict"
 ChunkFn = Callable[[str, int, int], None]  # (source, passages written, passages of this group)
 
@@ -87,6 +89,7 @@ class Store:
         self.reopen = reopen  # a fresh client of the same embedded store (see `make_client(fresh=True)`)
         self._open(client)
         self._known_token: str | None = None  # the generation this process last saw or wrote
+        self._retired: list[tuple[float, Any]] = []  # earlier views of the store, closed after a while
 
     def _open(self, client: Any) -> None:
         from langchain_chroma import Chroma
@@ -164,6 +167,12 @@ class Store:
     def _follow(self, token: str) -> None:
         """Take a fresh view of the store when another process has written to it since this one looked."""
         if self._known_token is not None and token != self._known_token and self.reopen is not None:
+            now = time.monotonic()
+            # The old view is closed only once requests that may still be using it are long finished.
+            for _, client in [r for r in self._retired if now - r[0] > RETIRE_AFTER_S]:
+                _close(client)
+            self._retired = [r for r in self._retired if now - r[0] <= RETIRE_AFTER_S]
+            self._retired.append((now, self.client))
             self._open(self.reopen())
         self._known_token = token
 
@@ -392,6 +401,15 @@ class Store:
                 Hit(meeting_id=mid, paragraph=n, kind=kind, similarity=1.0 - float(distance), sentence=sentence)
             )
         return hits[:k]
+
+
+def _close(client: Any) -> None:
+    system = getattr(client, "_system", None)
+    try:
+        if system is not None:
+            system.stop()  # frees its vector index (a few MB per thousand records)
+    except Exception:  # closing is best effort; a view that cannot close is left to the garbage collector
+        pass
 
 
 def is_dirty(token: str) -> bool:
