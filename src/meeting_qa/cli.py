@@ -349,11 +349,11 @@ def _cmd_items(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"items": [item_json(i) for i in found]})
         return 0
     if not found:
-        print("no items match (see `meeting-qa list` for what is ingested)")
+        say("no items match (see `meeting-qa list` for what is ingested)")
     for i in found:
         extra = "".join(f"  {k}: {v}" for k, v in (("owner", i.owner), ("due", i.due)) if v)
-        print(f"{i.date or '':10}  {i.kind:<10} {i.meeting_id} ¶{i.paragraph}{extra}")
-        print(f"            {i.quote}")
+        say(f"{i.date or '':10}  {i.kind:<10} {i.meeting_id} ¶{i.paragraph}{extra}")
+        say(f"            {i.quote}")
     return 0
 
 
@@ -368,9 +368,9 @@ def _cmd_series(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"series": [asdict(s) for s in series]})
         return 0
     for s in series:
-        print(s.key)
+        say(s.key)
         for m in s.meetings:
-            print(f"  {m.date or '':10}  {m.meeting_id}")
+            say(f"  {m.date or '':10}  {m.meeting_id}")
     return 0
 
 
@@ -388,7 +388,7 @@ COMMANDS = {
 
 
 RELATED_CHARS = 300  # of each "possibly related" paragraph in `ask --json`
-READ_COMMANDS = ("ask", "search", "list", "delete", "eval")
+READ_COMMANDS = ("ask", "search", "list", "delete", "eval", "items", "series")
 
 
 def _require_store(settings: Settings) -> None:

@@ -142,11 +142,13 @@ class Store:
 
     def update_metadata(self, values: dict[str, Any]) -> None:
         """Add derived facts (e.g. the model's calibration) to the collection's metadata; not a data write,
-        so the generation token stays."""
-        meta = self._fresh_metadata()
-        meta.update(values)
-        meta.pop("hnsw:space", None)
-        self._collection.modify(metadata=meta)
+        so the generation token stays. Under the write lock: a read-modify-write of the metadata racing a
+        writer would put back the token it had just marked."""
+        with self.lock.hold():
+            meta = self._fresh_metadata()
+            meta.update(values)
+            meta.pop("hnsw:space", None)
+            self._collection.modify(metadata=meta)
 
     def _token(self, meta: dict[str, Any]) -> str:
         token = str(meta.get("generation", "empty"))

@@ -210,7 +210,9 @@ def lexicon(cache_dir: Path | None = None) -> Lexicon | None:
             else:
                 _lexicon = Lexicon.from_cedict(source)
                 if cached is not None:
-                    _save_cache(cached, {"exact": _lexicon.exact, "reverse": _lexicon.reverse, "pinyin": _lexicon.pinyin})
+                    _save_cache(
+                        cached, {"exact": _lexicon.exact, "reverse": _lexicon.reverse, "pinyin": _lexicon.pinyin}
+                    )
     return _lexicon
 
 
