@@ -40,7 +40,7 @@ def test_the_dictionary_cache_is_plain_json_and_a_planted_pickle_is_never_loaded
     assert lexicon is not None and not marker.exists()
     [cache] = tmp_path.glob("cedict-en-zh-*.json")
     data = json.loads(cache.read_text(encoding="utf-8"))
-    assert data["budget"] == lexicon.exact["budget"]
+    assert data["exact"]["budget"] == lexicon.exact["budget"]
 
 
 @pytest.mark.usefixtures("fresh_lexicon")

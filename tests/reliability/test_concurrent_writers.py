@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import chromadb
@@ -72,49 +73,47 @@ def test_two_cli_ingests_and_a_web_upload_at_once_leave_a_store_where_every_dele
     assert client.get_collection("meetings").count() == engine.store._collection.count()
 
 
+def _wait_until_busy(proc: subprocess.Popen[str]) -> list[str]:
+    """stderr lines up to the writer's "busy, waiting" line (it cannot finish before it: the lock is held)."""
+    assert proc.stderr is not None
+    lines = []
+    while line := proc.stderr.readline():
+        lines.append(line)
+        if "busy" in line:
+            break
+    return lines
+
+
 def test_a_second_writer_says_the_store_is_busy_and_waits_for_the_first(tmp_path: Path) -> None:
     store, cache = tmp_path / "store", tmp_path / "cache"
     write_jsonl(tmp_path / "a.jsonl", "alpha", 3)
     from meeting_qa.storelock import StoreLock
 
-    lock = StoreLock(store)
-    with lock.hold():  # another writer, holding the store
+    with StoreLock(store).hold():  # another writer, holding the store
         proc = start_worker(
             "cli", "ingest", "--store", str(store), str(tmp_path / "a.jsonl"), MEETING_QA_CACHE=str(cache)
         )
-        try:
-            rc = proc.wait(timeout=8)
-        except Exception:
-            rc = None
-        # Still waiting while the lock is held; nothing has been written.
-        assert rc is None
+        said = _wait_until_busy(proc)
+        assert proc.poll() is None, said  # still waiting while the lock is held
+        assert said[-1].strip().endswith("is busy (another meeting-qa process is writing), waiting…")
         assert not (store / "chroma.sqlite3").exists() or _engine(store, cache).list_meetings() == []
-    rc = proc.wait(timeout=120)
-    err = proc.stderr.read() if proc.stderr else ""
-    assert rc == 0, err
-    assert "busy" in err and "waiting" in err
+    assert proc.wait(timeout=300) == 0
     assert len(_engine(store, cache).list_meetings()) == 3
 
 
 def test_deletes_wait_for_the_lock_too(tmp_path: Path) -> None:
     store, cache = tmp_path / "store", tmp_path / "cache"
     write_jsonl(tmp_path / "a.jsonl", "alpha", 2)
-    assert (
-        run_worker(
-            "cli", "ingest", "--store", str(store), str(tmp_path / "a.jsonl"), MEETING_QA_CACHE=str(cache)
-        ).returncode
-        == 0
-    )
+    ingest = run_worker("cli", "ingest", "--store", str(store), str(tmp_path / "a.jsonl"), MEETING_QA_CACHE=str(cache))
+    assert ingest.returncode == 0
     from meeting_qa.storelock import StoreLock
 
     with StoreLock(store).hold():
         proc = start_worker("cli", "delete", "--store", str(store), "alpha-000", MEETING_QA_CACHE=str(cache))
-        try:
-            rc = proc.wait(timeout=6)
-        except Exception:
-            rc = None
-        assert rc is None
-    assert proc.wait(timeout=60) == 0
+        said = _wait_until_busy(proc)
+        assert proc.poll() is None and "busy" in said[-1]
+        assert len(_engine(store, cache).list_meetings()) == 2
+    assert proc.wait(timeout=300) == 0
     assert [m.meeting_id for m in _engine(store, cache).list_meetings()] == ["alpha-001"]
 
 
