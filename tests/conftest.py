@@ -126,3 +126,37 @@ def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def start_chroma_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `chroma run` server on a free loopback port, storing into `data`; returns it and its URL."""
+    import socket
+    import sys
+    import time
+
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    pytest.fail("chroma server did not start")
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real `chroma run` server on loopback; yields its URL."""
+    proc, url = start_chroma_server(tmp_path / "server-data")
+    yield url
+    stop_process(proc)

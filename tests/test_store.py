@@ -30,7 +30,8 @@ def test_a_changed_file_replaces_exactly_its_own_entries(sample_engine: Engine, 
     edited.write_text("\n".join(text), encoding="utf-8")
     count_before = sample_engine.store.collection.count()
 
-    report = sample_engine.ingest([edited])
+    # A copy in another folder is another file: replacing the stored meeting with it takes --replace.
+    report = sample_engine.ingest([edited], replace=True)
 
     assert [f.status for f in report.files] == ["updated"]
     assert sample_engine.store.collection.count() == count_before  # same number of entries: no stale, no duplicate

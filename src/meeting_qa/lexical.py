@@ -12,16 +12,18 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meeting_qa.store import Store, StoredParagraph
+from meeting_qa.store import Store, StoredParagraph, is_dirty
 from meeting_qa.text.tokenize import tokenize
 from meeting_qa.types import Filters
 
-FORMAT = 7  # bump when the tokenizer or layout changes, so old pickles are ignored
+DIRTY_REUSE_S = 10.0  # how long an index read during a write is reused before it is read again
+FORMAT = 8  # bump when the tokenizer or layout changes, so old pickles are ignored
 
 
 @dataclass
@@ -103,6 +105,7 @@ class LexicalIndex:
         self.cache_dir = cache_dir
         self._generation: str | None = None
         self._bm25 = BM25()
+        self._built_at = 0.0
         self._lock = threading.Lock()
 
     def _cache_file(self, generation: str) -> Path | None:
@@ -115,12 +118,24 @@ class LexicalIndex:
         """The current BM25 index, rebuilt if the store changed since it was built (`generation`: the
         store's token when the caller has just read it)."""
         generation = generation or self.store.generation()
+        if is_dirty(generation):
+            return self._dirty_index(generation)
         if generation == self._generation:
             return self._bm25
         with self._lock:
             if generation != self._generation:
                 self._bm25 = self._load(generation) or self._build(generation)
                 self._generation = generation
+        return self._bm25
+
+    def _dirty_index(self, generation: str) -> BM25:
+        """A write is under way (or was cut off where no writer's death can be seen: a Chroma server):
+        what is read now may be half of it, so it is never saved and is re-read after a short while."""
+        with self._lock:
+            if generation != self._generation or time.monotonic() - self._built_at > DIRTY_REUSE_S:
+                self._bm25 = BM25.build(self.store.paragraphs())
+                self._generation = generation
+                self._built_at = time.monotonic()
         return self._bm25
 
     def paragraphs(
