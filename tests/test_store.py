@@ -82,9 +82,11 @@ def test_the_lexical_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
     engine = Engine.build(settings, embeddings=FakeEmbeddings())
     engine.ingest([SAMPLE])
     engine.search("徐纓", k=1)
-    assert list((tmp_path / "cache" / "lexical").glob("*.pkl"))
+    assert list((tmp_path / "cache" / "lexical").glob("*.json"))
     again = Engine.build(settings, embeddings=FakeEmbeddings())
-    assert again.lexical._load(again.store.generation()) is not None
+    loaded = again.lexical._load(again.store.generation())
+    assert loaded is not None and loaded.paragraphs == engine.lexical.index().paragraphs
+    assert loaded.scores({"徐纓": 1.0}) == engine.lexical.index().scores({"徐纓": 1.0})
 
 
 def test_two_files_with_one_name_do_not_overwrite_each_other(fake_engine: Engine, tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ including writes made by another process.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
-import pickle
 import tempfile
 import threading
 import time
@@ -17,13 +17,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from meeting_qa.store import Store, StoredParagraph, is_dirty
 from meeting_qa.text.tokenize import tokenize
-from meeting_qa.types import Filters
+from meeting_qa.types import Filters, Paragraph, Sentence
 
 DIRTY_REUSE_S = 10.0  # how long an index read during a write is reused before it is read again
-FORMAT = 8  # bump when the tokenizer or layout changes, so old pickles are ignored
+FORMAT = 9  # bump when the tokenizer or layout changes, so old cache files are ignored (9: JSON, not pickle)
 
 
 @dataclass
@@ -112,7 +113,7 @@ class LexicalIndex:
         if self.cache_dir is None:
             return None
         ident = hashlib.sha1(f"{self.store.collection_name}|{self.store.client_id}".encode()).hexdigest()[:16]
-        return self.cache_dir / "lexical" / f"{ident}-{generation}-v{FORMAT}.pkl"
+        return self.cache_dir / "lexical" / f"{ident}-{generation}-v{FORMAT}.json"
 
     def index(self, generation: str | None = None) -> BM25:
         """The current BM25 index, rebuilt if the store changed since it was built (`generation`: the
@@ -155,10 +156,9 @@ class LexicalIndex:
         if path is None or not path.exists():
             return None
         try:
-            with path.open("rb") as f:
-                loaded = pickle.load(f)
-            return loaded if isinstance(loaded, BM25) else None
-        except Exception:  # a damaged cache file is just rebuilt
+            # Plain JSON data: loading it cannot run code, whoever wrote the cache folder.
+            return _from_json(json.loads(path.read_text(encoding="utf-8")))
+        except Exception:  # a damaged or foreign cache file is just rebuilt
             return None
 
     def _build(self, generation: str) -> BM25:
@@ -167,12 +167,59 @@ class LexicalIndex:
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                for old in path.parent.glob(path.name.split("-")[0] + "-*.pkl"):
+                for old in path.parent.glob(path.name.split("-")[0] + "-*"):
                     old.unlink(missing_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump(bm25, f)
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(_to_json(bm25), f, ensure_ascii=False)
                 os.replace(tmp, path)
             except OSError:
                 pass  # the cache is an optimisation; an unwritable cache dir must not break search
         return bm25
+
+
+def _to_json(index: BM25) -> dict[str, Any]:
+    return {
+        "keys": [list(k) for k in index.keys],
+        "texts": index.texts,
+        "postings": index.postings,
+        "lengths": index.lengths,
+        "meeting_tokens": {m: sorted(t) for m, t in index.meeting_tokens.items()},
+        "meeting_texts": index.meeting_texts,
+        "paragraphs": [
+            {
+                "meeting_id": sp.meeting_id,
+                "number": sp.paragraph.number,
+                "text": sp.paragraph.text,
+                "sentences": [[x.start, x.end] for x in sp.paragraph.sentences],
+                "speaker": sp.paragraph.speaker,
+                "timestamp": sp.paragraph.timestamp,
+                "folded": sp.folded,
+                "title": sp.title,
+                "date": sp.date,
+            }
+            for sp in index.paragraphs.values()
+        ],
+    }
+
+
+def _from_json(data: dict[str, Any]) -> BM25:
+    index = BM25(
+        keys=[(str(m), int(n)) for m, n in data["keys"]],
+        texts=[str(t) for t in data["texts"]],
+        postings={str(t): [(int(d), int(f)) for d, f in p] for t, p in data["postings"].items()},
+        lengths=[int(n) for n in data["lengths"]],
+        meeting_tokens={str(m): set(t) for m, t in data["meeting_tokens"].items()},
+        meeting_texts={str(m): str(t) for m, t in data["meeting_texts"].items()},
+    )
+    for p in data["paragraphs"]:
+        paragraph = Paragraph(
+            int(p["number"]),
+            str(p["text"]),
+            tuple(Sentence(int(a), int(b)) for a, b in p["sentences"]),
+            p.get("speaker"),
+            p.get("timestamp"),
+        )
+        sp = StoredParagraph(str(p["meeting_id"]), paragraph, str(p["folded"]), str(p["title"]), p.get("date"))
+        index.paragraphs[(sp.meeting_id, paragraph.number)] = sp
+    return index

@@ -93,6 +93,15 @@ class Candidate:
         )
 
 
+OPENING_KINDS = frozenset({"who", "when", "attendance"})
+
+
+def _opens_record(catalog: Catalog | None, meeting_id: str) -> bool:
+    """Whether the meeting's first paragraph is the genre's opening (its own name was read from it)."""
+    card = catalog.get(meeting_id) if catalog is not None else None
+    return card is not None and card.heading != card.title
+
+
 def _blend(paragraph: float | None, sentence: float | None, share: float) -> float:
     if paragraph is None and sentence is None:
         return 0.0
@@ -205,6 +214,8 @@ class HybridSearcher:
         about_meeting_date = q.about_meeting and "when" in kinds
         named = q.named_meetings
         speakers = set(q.speakers)
+        # Questions the opening paragraph itself answers: who chaired, when, who attended, which meeting.
+        opening_penalised = w.opening_penalty > 0 and not (q.kinds & OPENING_KINDS or q.which_meeting or q.across)
         meeting_cov: dict[str, float] = {}
         out: list[Candidate] = []
         for key in keys:
@@ -229,6 +240,8 @@ class HybridSearcher:
                 # "The meeting" is a meeting record (these carry their date), not a reference text about meetings.
                 score += w.meeting_record
             mid = sp.meeting_id
+            if opening_penalised and sp.paragraph.number == 1 and _opens_record(sig.catalog, mid):
+                score -= w.opening_penalty
             score += w.named_meeting * named.get(mid, 0.0)
             if sp.paragraph.speaker and (mid, sp.paragraph.speaker) in speakers:
                 score += w.named_speaker

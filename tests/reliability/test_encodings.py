@@ -8,10 +8,7 @@ import pytest
 
 from meeting_qa.loaders import load_text
 
-ISSUE_11 = "issue 11: charset detection in the loaders"
 
-
-@pytest.mark.xfail(reason=ISSUE_11, strict=False)
 @pytest.mark.parametrize(
     ("text", "encoding"),
     [
