@@ -23,7 +23,7 @@ from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.meetings import Catalog, states_date
 from meeting_qa.profile import FusionWeights, Profile, default_profile
-from meeting_qa.question import Question, TextView, analyze, coverage
+from meeting_qa.question import Concept, Question, TextView, analyze, coverage
 from meeting_qa.store import Store, StoredParagraph, paragraph_id, sentence_id
 from meeting_qa.text.crosslingual import lexicon
 from meeting_qa.types import Filters, Passage
@@ -52,15 +52,7 @@ class Signals:
     calibration: Calibration = field(default_factory=Calibration)
 
     @property
-    def folded(self) -> str:
-        return self.question.folded
-
-    @property
-    def language(self) -> str:
-        return self.question.language
-
-    @property
-    def concepts(self) -> Sequence[Any]:
+    def concepts(self) -> Sequence[Concept]:
         return self.question.concepts
 
 

@@ -26,12 +26,7 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|be)\s+")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
-# Names other modules import (question.py); the rules themselves live in text/rules.py.
-STOP_EN = ENGLISH_STOP_WORDS
-lemmas = base_forms
-FORMAT = (
-    4  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip STOP_EN
-)
+FORMAT = 4  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip ENGLISH_STOP_WORDS
 MAX_GLOSS_WORDS = 3
 
 
@@ -96,7 +91,7 @@ class Lexicon:
         group that actually occur in the records). Framing verbs ("decide", "say") weigh less: they tell
         what kind of statement is wanted, not what it is about."""
         words = _WORDS.findall(question.lower())
-        content = [w for w in words if w not in STOP_EN or w in self.glossary]
+        content = [w for w in words if w not in ENGLISH_STOP_WORDS or w in self.glossary]
         groups: list[Translation] = []
         used: set[int] = set()
         # Longest phrases first: "new energy" and "business environment" beat their single words.
@@ -108,7 +103,7 @@ class Lexicon:
                 if found:
                     heads, curated = found
                     used.update(range(i, i + n))
-                    framing = n == 1 and any(f in self.framing for f in lemmas(content[i]))
+                    framing = n == 1 and any(f in self.framing for f in base_forms(content[i]))
                     groups.append(
                         Translation(
                             float(n) * (0.25 if framing else 1.0),
@@ -123,12 +118,12 @@ class Lexicon:
     def _lookup(self, words: list[str]) -> tuple[list[str], bool] | None:
         """Chinese headwords for an English word or phrase, and whether they come from the curated glossary."""
         *head, last = words
-        for form in lemmas(last):
+        for form in base_forms(last):
             phrase = " ".join([*head, form])
             # The meeting glossary first: CC-CEDICT's everyday senses ("chair" → 椅子) would drown it.
             if phrase in self.glossary:
                 return self.glossary[phrase], True
-        for form in lemmas(last):
+        for form in base_forms(last):
             phrase = " ".join([*head, form])
             if phrase in self.exact:
                 return self.exact[phrase], False
@@ -163,7 +158,13 @@ def read_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]],
                         if simplified not in heads:
                             heads.append(simplified)
                     glosses = reverse.setdefault(simplified, [])
-                    if " " not in g and g.isalpha() and len(glosses) < 6 and g not in glosses and g not in STOP_EN:
+                    if (
+                        " " not in g
+                        and g.isalpha()
+                        and len(glosses) < 6
+                        and g not in glosses
+                        and g not in ENGLISH_STOP_WORDS
+                    ):
                         glosses.append(g)
     return exact, reverse, pinyin
 
