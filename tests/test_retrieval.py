@@ -59,3 +59,37 @@ def test_fusion_returns_new_values_and_leaves_the_signals_as_measured(fake_engin
     second = engine.searcher.fuse(sig, k=3, weights=heavier)
     assert (dict(sig.paragraph_sims), {k: dict(v) for k, v in sig.sentence_sims.items()}, dict(sig.bm25)) == before
     assert first != second and all(c.score > 0 for c in first)
+
+
+TRANSCRIPT = """Maya Chen: Okay, next item. Omar, where did you land on the casing material for the handset?
+Omar Reyes: Honestly, brushed aluminium. It feels solid and it photographs well.
+Maya Chen: Fine. And the battery?
+Omar Reyes: Two AAA cells, same as last year.
+"""
+
+
+def test_a_reply_turn_is_read_with_the_question_turn_before_it(fake_engine: Engine, tmp_path: Path) -> None:
+    f = tmp_path / "handset-design-2025-01-10.txt"
+    f.write_text(TRANSCRIPT, encoding="utf-8")
+    fake_engine.ingest([f])
+    question = "Which casing material was chosen for the handset?"
+
+    def reply_score(share: float) -> float:
+        weights = fake_engine.searcher.profile.with_(fusion={"turn_context": share}).fusion
+        cands = fake_engine.searcher.fuse(fake_engine.searcher.signals(question), k=4, weights=weights)
+        return {c.stored.paragraph.number: c.lexical for c in cands}.get(2, 0.0)
+
+    # The reply ("brushed aluminium") shares no word with the question; the turn it answers does.
+    assert reply_score(0.0) == 0.0
+    assert reply_score(0.5) > 0.1
+
+
+def test_transcript_evidence_is_judged_against_the_transcript_threshold(fake_engine: Engine, tmp_path: Path) -> None:
+    f = tmp_path / "handset-design-2025-01-10.txt"
+    f.write_text(TRANSCRIPT, encoding="utf-8")
+    fake_engine.ingest([f])
+    cands = fake_engine.searcher.candidates("Which casing material was chosen for the handset?", k=3)
+    answerer = fake_engine.answerer
+    answerer.profile = answerer.profile.with_(answer={"abstain_below": 0.1, "abstain_below_transcript": 0.9})
+    assert cands[0].stored.paragraph.speaker
+    assert answerer.threshold(cands) == 0.9

@@ -15,11 +15,17 @@ from meeting_qa.profile import Profile
 from meeting_qa.text.crosslingual import Lexicon, Translation
 from meeting_qa.text.fold import Language, detect_language, fold
 from meeting_qa.text.rules import ENGLISH_STOP_WORDS, HAN, base_forms
-from meeting_qa.text.tokenize import is_word, tokenize, words_with_parts
+from meeting_qa.text.tokenize import is_word, tokenize, word_class, words_with_parts
 
 _ENGLISH_WORD = re.compile(r"[a-z][a-z0-9-]*(?:'(?!s\b)[a-z]+)?")
 _MONTHS = "january february march april may june july august september october november december".split()
 ENGLISH_ABSENT_SCALE = 0.5
+# Parts of speech (jieba's dictionary tags) that never name a question's topic: adverbs, numerals and
+# measure words, pronouns, prepositions, conjunctions, particles, localisers (还有, 历次, 一步, 几座, 上).
+FUNCTION_CLASSES = ("d", "m", "q", "r", "p", "c", "u", "f", "y", "e", "o")
+# Verbs, adjectives and time words may carry the question but do not name a topic a record must mention
+# to answer it (目前, 下辖, 原有, 增加): their absence from a record is no sign the record is silent.
+NON_TOPIC_CLASSES = ("v", "a", "t", "z")
 
 
 class TermStats(Protocol):
@@ -228,13 +234,21 @@ def _concepts(
             add([word], english_only=True)
         return concepts
     for word, parts in words_with_parts(folded, profile.question_words):
-        scale = profile.type_word_weight if word in profile.type_words else 1.0
+        scale = profile.type_word_weight if _type_word(word, profile.type_words) else 1.0
         if scale == 1.0 and not is_word(word) and stats.substring_idf(word) >= stats.max_idf:
             # A piece the segmenter cut across words ("哪天开的" → 天开) and no record contains: not a topic.
             scale = profile.type_word_weight
+        tag = word_class(word)
+        if scale == 1.0 and tag.startswith(FUNCTION_CLASSES) and not tag.startswith("vn"):
+            scale = profile.type_word_weight
         english = lexicon.english_for(word) if (lexicon is not None and english_records and not word.isascii()) else []
-        add([word, *parts, *english], scale)
+        add([word, *parts, *english], scale, core=not tag.startswith(NON_TOPIC_CLASSES) or tag.startswith("vn"))
     return concepts
+
+
+def _type_word(word: str, type_words: frozenset[str]) -> bool:
+    """An answer-type word, alone or after one measure character (哪份文件 → 份文件, 几项措施 → 项措施)."""
+    return word in type_words or (len(word) >= 3 and word[1:] in type_words)
 
 
 def _place_concepts(

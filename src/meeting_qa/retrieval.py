@@ -50,6 +50,7 @@ class Signals:
     index: BM25 = field(default_factory=BM25)  # the lexical index the question was scored against
     catalog: Catalog | None = None
     calibration: Calibration = field(default_factory=Calibration)
+    filters: Filters | None = None  # what the question's search was limited to
 
     @property
     def concepts(self) -> Sequence[Concept]:
@@ -115,6 +116,36 @@ def _record_ids(paragraphs: Iterable[StoredParagraph]) -> list[str]:
     return ids
 
 
+def neighbour_turns(index: BM25, sp: StoredParagraph) -> list[StoredParagraph]:
+    """The turns just before and after a transcript turn (none for a paragraph of a report)."""
+    if not sp.paragraph.speaker:
+        return []
+    mid, n = sp.meeting_id, sp.paragraph.number
+    return [index.paragraphs[k] for k in ((mid, n - 1), (mid, n + 1)) if k in index.paragraphs]
+
+
+def _turn_bm25(sig: Signals, sp: StoredParagraph, share: float) -> float:
+    """A paragraph's BM25; a transcript turn's plus `share` of its best neighbouring turn's."""
+    own = sig.bm25.get((sp.meeting_id, sp.paragraph.number), 0.0)
+    around = [sig.bm25.get((n.meeting_id, n.paragraph.number), 0.0) for n in neighbour_turns(sig.index, sp)]
+    return own + share * max(around, default=0.0)
+
+
+def _neighbour_turns(sig: Signals, keys: set[Key], top: int) -> set[Key]:
+    """The turns around the best lexical matches among transcript turns (a reply may share no word with the
+    question it answers)."""
+    best = sorted((k for k in keys if k in sig.bm25), key=lambda k: -sig.bm25[k])[:top]
+    out: set[Key] = set()
+    for key in best:
+        sp = sig.index.paragraphs.get(key)
+        if sp is None:
+            continue
+        for n in neighbour_turns(sig.index, sp):
+            if sig.filters is None or sig.filters.admits(n.meeting_id, n.date, n.paragraph.speaker):
+                out.add((n.meeting_id, n.paragraph.number))
+    return out - keys
+
+
 class HybridSearcher:
     """Plain-Python hybrid search; `chain.HybridRetriever` offers it (through `Engine.search`) to LangChain chains."""
 
@@ -175,7 +206,9 @@ class HybridSearcher:
                 para_sim[key] = h.similarity
             elif key in held and 0 < h.sentence <= len(held[key].paragraph.sentences):
                 sent_sims.setdefault(key, {})[held[key].paragraph.sentences[h.sentence - 1].start] = h.similarity
-        return Signals(q, vector, bm25, para_sim, sent_sims, index, self.catalog(index), self.calibration(index))
+        return Signals(
+            q, vector, bm25, para_sim, sent_sims, index, self.catalog(index), self.calibration(index), filters
+        )
 
     def calibration(self, index: BM25) -> Calibration:
         """The model's calibration on this store (read once per store state)."""
@@ -195,6 +228,8 @@ class HybridSearcher:
             keys |= {key for key, _ in sorted(sig.bm25.items(), key=lambda kv: -kv[1])[: w.candidates]}
         if not keys:
             return []
+        if w.turn_context > 0:
+            keys |= _neighbour_turns(sig, keys, w.fill_dense)
         stored = self.lexical.paragraphs(keys, sig.index)
         # Only the strongest lexical-only candidates are worth a vector fetch; the rest cannot reach the top.
         missing = [key for key in keys if key in stored and key not in sig.paragraph_sims]
@@ -221,7 +256,7 @@ class HybridSearcher:
                 s_best = p_sim if s_best is None else max(s_best, p_sim or 0.0)
             dense_raw = _blend(p_sim, s_best, w.sentence_share)
             dense = sig.calibration.scale(dense_raw)
-            lexical = sig.bm25.get(key, 0.0) / lex_scale
+            lexical = min(1.0, _turn_bm25(sig, sp, w.turn_context) / lex_scale)
             score = w.lexical * lexical + w.dense * dense
             if kinds and any(self.profile.answers_kind(kind, sp.folded) for kind in kinds):
                 score += w.answer_type

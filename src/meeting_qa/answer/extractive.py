@@ -18,7 +18,7 @@ import numpy as np
 from meeting_qa.answer import messages
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
 from meeting_qa.question import Concept, TextView, coverage
-from meeting_qa.retrieval import Candidate, Signals, meeting_view
+from meeting_qa.retrieval import Candidate, Signals, meeting_view, neighbour_turns
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
 from meeting_qa.text.segment import split_clauses
@@ -97,7 +97,9 @@ class ExtractiveAnswerer:
         share = self.tuning.coverage_share
         kinds = sig.question.kinds & self.profile.answer_types
         speaker = cand.stored.paragraph.speaker
-        view = TextView(cand.stored.folded + (f" {fold(speaker)}" if speaker else ""))
+        # A transcript turn is read with the turns around it: a reply completes the question it answers.
+        around = " ".join(n.folded for n in neighbour_turns(sig.index, cand.stored))
+        view = TextView(" ".join(t for t in (cand.stored.folded, fold(speaker or ""), around) if t))
         cov = coverage(sig.concepts, view, within_meeting=bool(sig.question.meetings))
         if kinds:
             typed = any(self.profile.answers_kind(k, cand.stored.folded) for k in kinds)
@@ -117,19 +119,30 @@ class ExtractiveAnswerer:
         # A Chinese question over an English record reaches it only through a dictionary: a word it cannot
         # bridge is not evidence that the record is silent.
         bridged = meeting.is_english and sig.question.language != "en"
+        # Words that name the meeting chose it already (the named-meeting signal); a place name is judged by
+        # the record's text (望澜 inside 望澜县), not by the index's whole-word statistics.
         if not bridged and any(
-            c.core and c.applies_to(meeting) and (c.absent or not c.covered_by(meeting)) for c in sig.concepts
+            c.core
+            and not c.names_meeting
+            and c.applies_to(meeting)
+            and ((c.absent and not c.loose) or not c.covered_by(meeting))
+            for c in sig.concepts
         ):
             strength *= self.tuning.absent_topic_factor
         return strength
 
+    def threshold(self, cands: Sequence[Candidate]) -> float:
+        """The strength below which the answer is "the records don't say": a transcript's own (its turns are
+        short and conversational) when the best evidence is a turn, else the reports'."""
+        t = self.tuning
+        return t.abstain_below_transcript if cands and cands[0].stored.paragraph.speaker else t.abstain_below
+
     # -- composition ------------------------------------------------------------------------------
 
     def answer(self, sig: Signals, cands: Sequence[Candidate]) -> Answer:
-        t = self.tuning
         language = sig.question.language
         strength = self.strength(sig, cands)
-        if not cands or strength < t.abstain_below:
+        if not cands or strength < self.threshold(cands):
             related = [c.passage() for c in cands[:3]]
             return Answer(messages.not_found(language, related), True, (), tuple(related))
         groups = self._meeting_groups(sig, cands)
@@ -167,7 +180,7 @@ class ExtractiveAnswerer:
             for mid, group in by_meeting.items()
             if mid == top_meeting
             or (
-                self.paragraph_strength(sig, group[0]) >= max(self.tuning.abstain_below, 0.75 * best)
+                self.paragraph_strength(sig, group[0]) >= max(self.threshold(group), 0.75 * best)
                 and group[0].score >= 0.6 * cands[0].score
             )
         ][: self.tuning.max_meetings]

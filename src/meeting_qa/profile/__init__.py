@@ -26,6 +26,7 @@ class FusionWeights:
     own_date: float = 0.4
     meeting_record: float = 0.15
     opening_penalty: float = 0.15
+    turn_context: float = 0.5
     kind_terms: float = 0.5
     candidates: int = 40
     fill_dense: int = 6
@@ -35,7 +36,8 @@ class FusionWeights:
 class AnswerTuning:
     """How the extractive answerer chooses evidence and when it abstains (see genre.toml [answer])."""
 
-    abstain_below: float = 0.29
+    abstain_below: float = 0.31
+    abstain_below_transcript: float = 0.48
     coverage_share: float = 0.8
     absent_topic_factor: float = 0.5
     missing_type_factor: float = 0.6

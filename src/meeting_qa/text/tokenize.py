@@ -65,3 +65,16 @@ def is_word(word: str) -> bool:
         return True
     tok = _tokenizer()
     return tok.FREQ.get(word, 0) > 0
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    import jieba.posseg  # type: ignore[import-untyped]  # loads the tags of jieba's own dictionary once
+
+    tags: dict[str, str] = jieba.posseg.dt.word_tag_tab
+    return tags
+
+
+def word_class(word: str) -> str:
+    """The part of speech jieba's dictionary gives a word ('' when it has none: names, new terms)."""
+    return _word_tags().get(word, "") if not word.isascii() else ""
