@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("SHARED_DIR") or ROOT.parent / "shared")  # beside the checkout unless told
 SAMPLE = ROOT / "ingest" / "yancheng-party-committee-2022-05-06.txt"
 SAMPLE_ID = "yancheng-party-committee-2022-05-06"
 SEED_DEV = SHARED / "eval" / "seed_dev.jsonl"

@@ -41,6 +41,10 @@ FUSION_GRID = {
     "turn_context": (0.5,),  # chosen on VCSum (benchmarks/vcsum.py: hit@3 0.853 at 0, 0.890 at 0.5), not on these sets
 }
 ABSTAIN_GRID = [round(0.10 + 0.01 * i, 2) for i in range(41)]
+# How close (share of the best one's retrieval score) another meeting's evidence must come to be quoted
+# too, for a question across meetings: fitted by the F1 of the meetings cited on questions whose gold
+# spans several meetings.
+OTHER_MEETING_GRID = (0.3, 0.45, 0.6)
 
 
 @dataclass
@@ -66,12 +70,16 @@ def build_engine(with_cmrc: bool, store: Path | None = None) -> Engine:
     return eng
 
 
-def prepare(eng: Engine) -> list[Prepared]:
-    sets = [
-        ("dev_meetings", load_gold(DEV_MEETINGS / "questions.jsonl")),
-        ("dev_transcripts", load_gold(DEV_TRANSCRIPTS / "questions.jsonl")),
-        ("seed_dev", load_gold(SEED_DEV, meeting_id=SAMPLE_ID)),
-    ]
+SETS = ("dev_meetings", "dev_transcripts", "seed_dev")
+
+
+def prepare(eng: Engine, names: Sequence[str] = SETS) -> list[Prepared]:
+    gold = {
+        "dev_meetings": lambda: load_gold(DEV_MEETINGS / "questions.jsonl"),
+        "dev_transcripts": lambda: load_gold(DEV_TRANSCRIPTS / "questions.jsonl"),
+        "seed_dev": lambda: load_gold(SEED_DEV, meeting_id=SAMPLE_ID),
+    }
+    sets = [(name, gold[name]()) for name in names]
     # seed_dev asks about "the meeting" as the only one: it is scoped to the sample, as `eval --meeting` does.
     scope = {"seed_dev": Filters(meeting_ids=(SAMPLE_ID,))}
     out: list[Prepared] = []
@@ -113,6 +121,8 @@ def evaluate(
                 if c.core and cands and not c.covered_by(meeting_view(p.sig.index, cands[0].stored.meeting_id))
             ]
             extra = {
+                "cited_meetings": sorted({c.meeting_id for c in answer.citations}),
+                "gold_meetings": sorted({str(m) for m, _ in p.item.gold if m}),
                 "set": p.set_name,
                 "fold": p.fold,
                 "strength": round(eng.answerer.strength(p.sig, cands[:ANSWER_CANDIDATES]), 3),
@@ -175,7 +185,26 @@ def fit(
     for name, turn in (("abstain_below", False), ("abstain_below_transcript", True)):
         pairs = [(s, p.item.answerable) for (s, _, t), p in zip(res, train, strict=True) if t == turn]
         thresholds[name] = _threshold([s for s, a in pairs if a], [s for s, a in pairs if not a])
+    thresholds["other_meeting_score"] = _fit_other_meetings(eng, train, fusion, thresholds)
     return fusion, thresholds
+
+
+def _fit_other_meetings(
+    eng: Engine, train: Sequence[Prepared], fusion: dict[str, float], thresholds: dict[str, float]
+) -> float:
+    """The other-meeting share with the best F1 of cited meetings on the training questions whose gold spans
+    several meetings (ties: the stricter value)."""
+    across = [p for p in train if len({m for m, _ in p.item.gold if m}) > 1]
+    best: tuple[float, float] | None = None
+    for share in sorted(OTHER_MEETING_GRID, reverse=True):
+        rows = evaluate(eng, across, fusion, thresholds | {"other_meeting_score": share})
+        gold = sum(len(r["gold_meetings"]) for r in rows)
+        cited = sum(len(r["cited_meetings"]) for r in rows)
+        hit = sum(len(set(r["gold_meetings"]) & set(r["cited_meetings"])) for r in rows)
+        f1 = 2 * hit / max(1, gold + cited)
+        if best is None or f1 > best[0] + 1e-9:
+            best = (f1, share)
+    return best[1] if best is not None else OTHER_MEETING_GRID[-1]
 
 
 def _threshold(pos: Sequence[float], neg: Sequence[float]) -> float:
@@ -188,6 +217,40 @@ def _threshold(pos: Sequence[float], neg: Sequence[float]) -> float:
     return round((ties[0] + ties[-1]) / 2, 3)  # the middle of the best interval
 
 
+def leave_one_meeting_out(
+    eng: Engine,
+    prepared: Sequence[Prepared],
+    cache: dict[tuple[Any, ...], list[tuple[float, int, bool]]],
+    *,
+    log: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """For every meeting: fit on the questions of the others, answer its own. The held-out rows and the
+    values fitted for each fold."""
+    held_out: list[dict[str, Any]] = []
+    fitted: dict[str, Any] = {}
+    for fold in sorted({p.fold for p in prepared}):
+        train = [p for p in prepared if p.fold != fold]
+        test = [p for p in prepared if p.fold == fold]
+        fusion, abstain = fit(eng, train, cache)
+        fitted[fold] = {"fusion": fusion, **abstain}
+        held_out.extend(evaluate(eng, test, fusion, abstain))
+        if log:
+            print(f"# fold {fold}: {len(test)} q, fusion {fusion}, {abstain}", file=sys.stderr)
+    return held_out, fitted
+
+
+def across_meetings(rows: Sequence[dict[str, Any]]) -> dict[str, float] | None:
+    """For the questions whose gold spans several meetings: the share of gold meetings cited, and of the
+    meetings cited, the share that are gold."""
+    across = [r for r in rows if len(r["gold_meetings"]) > 1]
+    if not across:
+        return None
+    gold = sum(len(r["gold_meetings"]) for r in across)
+    hit = sum(len(set(r["gold_meetings"]) & set(r["cited_meetings"])) for r in across)
+    cited = sum(len(r["cited_meetings"]) for r in across)
+    return {"questions": len(across), "gold_recall": hit / gold, "cited_precision": hit / max(1, cited)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cmrc", action="store_true", help="add the 848 cmrc2018 paragraphs as distractors")
@@ -198,17 +261,8 @@ def main() -> None:
     t0 = time.perf_counter()
     prepared = prepare(eng)
     print(f"# {len(prepared)} questions analysed in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    folds = sorted({p.fold for p in prepared})
     cache: dict[tuple[Any, ...], list[tuple[float, int, bool]]] = {}
-    held_out: list[dict[str, Any]] = []
-    fitted: dict[str, Any] = {}
-    for fold in folds:
-        train = [p for p in prepared if p.fold != fold]
-        test = [p for p in prepared if p.fold == fold]
-        fusion, abstain = fit(eng, train, cache)
-        fitted[fold] = {"fusion": fusion, **abstain}
-        held_out.extend(evaluate(eng, test, fusion, abstain))
-        print(f"# fold {fold}: {len(test)} q, fusion {fusion}, {abstain}", file=sys.stderr)
+    held_out, fitted = leave_one_meeting_out(eng, prepared, cache, log=True)
     report: dict[str, Any] = {"held_out": {}, "fitted_per_fold": fitted}
     for set_name in ("dev_meetings", "dev_transcripts", "seed_dev"):
         rows = [r for r in held_out if r["set"] == set_name]
@@ -223,6 +277,13 @@ def main() -> None:
         print("not first:", " ".join(misses))
         print("keys missing:", " ".join(r["id"] for r in rows if r["answerable"] and not r["covered"]))
         print("wrong abstain:", " ".join(r["id"] for r in rows if r["abstained"] != (not r["answerable"])))
+        across = across_meetings(rows)
+        if across is not None:
+            report["held_out"][set_name]["across_meetings"] = across
+            print(
+                f"across meetings ({across['questions']} q): gold meetings cited {across['gold_recall']:.3f}, "
+                f"cited meetings that are gold {across['cited_precision']:.3f}"
+            )
     fusion, abstain = fit(eng, prepared, cache)
     print(f"\nfitted on all questions: fusion {fusion}, {abstain}")
     report["fitted_all"] = {"fusion": fusion, **abstain}

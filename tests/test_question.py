@@ -131,3 +131,17 @@ def test_questions_across_meetings_and_about_latest_values_are_recognised() -> N
     assert ask("哪些会议讨论了防汛？").which_meeting
     assert ask("历次会议对防汛提出了哪些要求？").across
     assert ask("What is the latest total investment?").latest
+
+
+def test_the_records_place_names_are_kept_whole_where_the_segmenter_would_cut_them() -> None:
+    # jieba alone cuts 鹤原市历次 into 鹤 / 原市 / 历次: no concept would name the place.
+    records = [
+        para("heyuan-2024-03-01", 1, "2024年3月1日，中共鹤原市委召开常委会会议，研究防汛工作。", date="2024-03-01"),
+        para("heyuan-2024-03-01", 2, "会议要求，5月底前完成堤防加固。", date="2024-03-01"),
+        *RECORDS[:2],
+    ]
+    index, catalog = BM25.build(records), Catalog(records, PROFILE)
+    q = analyze("鹤原市历次会议对防汛提出了哪些要求？", stats=index, profile=PROFILE, lexicon=LEXICON, catalog=catalog)
+    words = {c.alternatives[0] for c in q.concepts}
+    assert "原市" not in words and ("鹤原" in words or "鹤原市" in words)
+    assert q.across and set(q.named_meetings) == {"heyuan-2024-03-01"}

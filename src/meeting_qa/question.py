@@ -76,6 +76,7 @@ class Concept:
     english_only: bool = False  # an English word with no translation: says nothing about a Chinese text
     names_meeting: bool = False  # names the meeting (its place, body, title): chooses the meeting, not a sentence
     loose: bool = False  # a proper name (a place): matches inside longer words (望澜 in 望澜县)
+    place: bool = False  # the place a named meeting was held (not a topic even when it names the meeting)
 
     def applies_to(self, text: TextView) -> bool:
         return not self.english_only or text.is_english
@@ -91,7 +92,10 @@ def coverage(concepts: Sequence[Concept], text: TextView, *, within_meeting: boo
     the meeting the question names, so the words that name that meeting say nothing about which part."""
     relevant = [c for c in concepts if c.applies_to(text)]
     if within_meeting and any(not c.names_meeting for c in relevant):
-        relevant = [c for c in relevant if not c.names_meeting]
+        inner = [c for c in relevant if not c.names_meeting]
+        # "鹤原市历次防汛会议…": when every topic word also names the meeting (防汛 in 防汛工作专题会议), the
+        # topic still tells its paragraphs apart; only the place does not.
+        relevant = inner if any(c.core for c in inner) else [c for c in relevant if not c.place]
     total = sum(c.weight for c in relevant)
     if total <= 0:
         return 0.0
@@ -150,11 +154,14 @@ def analyze(
     translated = tuple(lexicon.translate(text)) if (lexicon is not None and language == "en") else ()
     names = frozenset(names_in(text))
     has_english_records = catalog is not None and any(c.english for c in catalog.cards.values())
-    concepts = _concepts(folded, language, translated, names, stats, profile, lexicon, has_english_records)
-    places = _place_concepts(names, lexicon, catalog, stats)
-    concepts = concepts + places
+    places = (
+        frozenset(p for card in catalog.cards.values() for p in card.places) if catalog is not None else frozenset()
+    )
+    concepts = _concepts(folded, language, translated, names, stats, profile, lexicon, has_english_records, places)
+    spelled_places = _place_concepts(names, lexicon, catalog, stats)
+    concepts = concepts + spelled_places
     terms = _terms(folded, kinds, concepts, translated, stats, profile)
-    spelled = {c.alternatives[0] for c in places}  # Chinese places the question spells in pinyin
+    spelled = {c.alternatives[0] for c in spelled_places}  # Chinese places the question spells in pinyin
     meetings = _named_meetings(folded, spelled, terms, catalog, profile)
     if meetings and catalog is not None:
         concepts, terms = _mark_meeting_names(concepts, terms, [catalog[m] for m in meetings], profile)
@@ -194,6 +201,7 @@ def _concepts(
     profile: Profile,
     lexicon: Lexicon | None,
     english_records: bool,
+    places: frozenset[str] = frozenset(),
 ) -> list[Concept]:
     concepts: list[Concept] = []
 
@@ -233,7 +241,7 @@ def _concepts(
             # Words the dictionary does not know (names: Kestrel, Calloway) speak for themselves.
             add([word], english_only=True)
         return concepts
-    for word, parts in words_with_parts(folded, profile.question_words):
+    for word, parts in words_with_parts(folded, profile.question_words, keep=places):
         scale = profile.type_word_weight if _type_word(word, profile.type_words) else 1.0
         if scale == 1.0 and not is_word(word) and stats.substring_idf(word) >= stats.max_idf:
             # A piece the segmenter cut across words ("哪天开的" → 天开) and no record contains: not a topic.
@@ -265,7 +273,7 @@ def _place_concepts(
     for name in names:
         for place in spelled.get(name.replace("-", ""), ()):
             weight, absent = _weight([place], stats)
-            out.append(Concept((place, name), weight, absent=absent, loose=True))
+            out.append(Concept((place, name), weight, absent=absent, loose=True, place=True))
     return out
 
 
@@ -346,12 +354,17 @@ def _mark_meeting_names(
     """Concepts and terms that name the meeting (鹭原, 常委会, Harbourgate) pick the meeting, which the fusion
     does through its named-meeting weight; inside it they would favour the opening paragraph that names it."""
     names: set[str] = set()
+    places: set[str] = set()
     for card in cards:
+        places.update(card.places)
         names.update(card.places)
         names.update(t for t in card.body_terms if len(t) >= 2 and t not in profile.type_words)
         names.update(card.title_words)
     marked = [
-        replace(c, names_meeting=True, loose=True) if any(a in names for a in c.alternatives) else c for c in concepts
+        replace(c, names_meeting=True, loose=True, place=any(a in places for a in c.alternatives))
+        if any(a in names for a in c.alternatives)
+        else c
+        for c in concepts
     ]
     weighted = {t: (w * profile.type_word_weight if t in names else w) for t, w in terms.items()}
     return marked, weighted

@@ -104,6 +104,10 @@ class ExtractiveAnswerer:
         if kinds:
             typed = any(self.profile.answers_kind(k, cand.stored.folded) for k in kinds)
             cov = cov if typed else cov * self.tuning.missing_type_factor
+            if typed and not any(c.core for c in sig.concepts):
+                # A question that names no topic, only the kind of answer it wants ("这篇报道由哪家媒体发布？"),
+                # is half answered by evidence of that kind whatever its words.
+                cov = max(cov, 0.5)
         return share * cov + (1 - share) * sig.calibration.scale(cand.dense_raw)
 
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
@@ -175,15 +179,21 @@ class ExtractiveAnswerer:
         if not (q.across or q.which_meeting or q.latest) or len(by_meeting) == 1:
             return [by_meeting[top_meeting][:3]]
         best = self.paragraph_strength(sig, cands[0])
-        chosen = [
-            group[:2]
-            for mid, group in by_meeting.items()
-            if mid == top_meeting
-            or (
-                self.paragraph_strength(sig, group[0]) >= max(self.threshold(group), 0.75 * best)
-                and group[0].score >= 0.6 * cands[0].score
-            )
-        ][: self.tuning.max_meetings]
+        chosen: list[list[Candidate]] = []
+        named = q.named_meetings
+        for mid, group in by_meeting.items():
+            if named and mid not in named and mid != top_meeting:
+                continue  # "鹭原市历次会议" spans the meetings it names, not every meeting of the store
+            # A meeting is judged by its strongest paragraph among its best few, not by the first one.
+            ranked = sorted(group[:3], key=lambda c: -self.paragraph_strength(sig, c))
+            lead = ranked[0]
+            strong = self.paragraph_strength(sig, lead) >= max(self.threshold(group), 0.75 * best)
+            if mid == top_meeting or (
+                strong
+                and (lead.score >= self.tuning.other_meeting_score * cands[0].score or self._covers_topics(sig, lead))
+            ):
+                chosen.append(group[:2] if mid == top_meeting else ranked[:2])
+        chosen = chosen[: self.tuning.max_meetings]
         if q.which_meeting and not q.across and not q.latest:
             chosen = chosen[:1] if len(chosen) == 1 else chosen
         if q.latest:
@@ -217,6 +227,7 @@ class ExtractiveAnswerer:
             if listed or (same_paragraph and s.score >= keep * best) or close:
                 chosen.append(s)
         chosen.extend(self._other_parts(sig, scored, chosen))
+        chosen.extend(_replies(sig, chosen))
         parts: list[str] = []
         for cand, span, score in self._merge([(c.cand, self._trim(sig, c)) for c in chosen]):
             p = cand.stored.paragraph
@@ -257,6 +268,13 @@ class ExtractiveAnswerer:
             if found is not None and found.cand.stored.meeting_id == chosen[0].cand.stored.meeting_id:
                 extra.append(found)
         return extra
+
+    @staticmethod
+    def _covers_topics(sig: Signals, cand: Candidate) -> bool:
+        """Whether a paragraph mentions every topic word of the question (those that name a meeting aside)."""
+        view = TextView(cand.stored.folded)
+        topics = [c for c in sig.concepts if c.core and not c.names_meeting and c.applies_to(view)]
+        return bool(topics) and all(c.covered_by(view) for c in topics)
 
     def _answers_part(self, x: Scored, concepts: Sequence[Concept], kinds: frozenset[str]) -> bool:
         """Whether a sentence covers one part of a question: one of its words, and its kinds of answer."""
@@ -322,6 +340,26 @@ class ExtractiveAnswerer:
                     cur = span
             out.append((cand, cur, cand.score))
         return out
+
+
+def _replies(sig: Signals, chosen: Sequence[Scored]) -> list[Scored]:
+    """In a transcript, a chosen sentence that asks a question ("Ben, when can you rerun it?") is quoted with
+    the opening of the next turn, which answers it ("The 24th works for me.")."""
+    out: list[Scored] = []
+    have = {x.cand.key for x in chosen}
+    for x in chosen:
+        p = x.cand.stored.paragraph
+        if not p.speaker or not p.text[x.span.start : x.span.end].rstrip().endswith(("?", "？")):
+            continue
+        key = (x.cand.stored.meeting_id, p.number + 1)
+        following = sig.index.paragraphs.get(key)
+        if following is None or not following.paragraph.speaker or key in have:
+            continue
+        have.add(key)
+        first = following.paragraph.sentences[0] if following.paragraph.sentences else None
+        if first is not None:
+            out.append(Scored(Candidate(following, score=x.cand.score), first, x.score, x.coverage, x.dense))
+    return out
 
 
 def _is_chinese(cands: Sequence[Candidate]) -> bool:

@@ -36,8 +36,9 @@ class FusionWeights:
 class AnswerTuning:
     """How the extractive answerer chooses evidence and when it abstains (see genre.toml [answer])."""
 
-    abstain_below: float = 0.31
+    abstain_below: float = 0.315
     abstain_below_transcript: float = 0.48
+    other_meeting_score: float = 0.3
     coverage_share: float = 0.8
     absent_topic_factor: float = 0.5
     missing_type_factor: float = 0.6

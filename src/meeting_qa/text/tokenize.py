@@ -41,21 +41,36 @@ def tokenize(text: str, *, folded: bool = False) -> list[str]:
     return tokens
 
 
-def words_with_parts(folded: str, skip: frozenset[str] = frozenset()) -> list[tuple[str, list[str]]]:
+def words_with_parts(
+    folded: str, skip: frozenset[str] = frozenset(), keep: frozenset[str] = frozenset()
+) -> list[tuple[str, list[str]]]:
     """Content words of a (folded) question in reading order, each with its jieba search-mode sub-words
-    (`skip`: interrogatives and fillers to leave out)."""
+    (`skip`: interrogatives and fillers to leave out; `keep`: words known to the records, such as their
+    place names, kept whole where jieba would cut them apart: 鹭原市历次 → 鹭原, not 鹭 + 原市)."""
     out: list[tuple[str, list[str]]] = []
+    known = sorted((w for w in keep if len(w) >= 2 and not w.isascii()), key=len, reverse=True)
+    split = re.compile("(" + "|".join(re.escape(w) for w in known) + ")") if known else None
     for m in _WORD.finditer(folded):
         piece = m.group(0)
         if not HAN_RUN.fullmatch(piece):
             if piece not in _STOP:
                 out.append((piece, []))
             continue
-        for word in _tokenizer().cut(piece, HMM=True):
-            if word in _STOP or word in skip:
-                continue
-            parts = [w for w in _tokenizer().cut_for_search(word, HMM=True) if len(w) >= 2 and w != word]
-            out.append((word, parts))
+        for chunk in split.split(piece) if split is not None else [piece]:
+            if chunk in keep:
+                out.append((chunk, []))
+            elif chunk:
+                out.extend(_content_words(chunk, skip))
+    return out
+
+
+def _content_words(piece: str, skip: frozenset[str]) -> list[tuple[str, list[str]]]:
+    out: list[tuple[str, list[str]]] = []
+    for word in _tokenizer().cut(piece, HMM=True):
+        if word in _STOP or word in skip:
+            continue
+        parts = [w for w in _tokenizer().cut_for_search(word, HMM=True) if len(w) >= 2 and w != word]
+        out.append((word, parts))
     return out
 
 
