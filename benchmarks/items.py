@@ -82,7 +82,8 @@ def main() -> int:
         print(f"  not in gold: {i.meeting_id} ¶{i.paragraph} {i.kind} owner={i.owner} due={i.due} {i.quote[:40]}")
 
     # Latency: the first call after a store change rebuilds the items; the rest read the held snapshot.
-    engine.store._touch()  # a new generation token, as any write from any process would leave
+    with engine.store.lock.hold():  # a new generation token, as any write from any process would leave
+        engine.store._end_write()
     t0 = time.perf_counter()
     engine.items(kind="task")
     rebuild = (time.perf_counter() - t0) * 1000
