@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 from meeting_qa.config import LLM_BACKENDS, Settings
 from meeting_qa.errors import MeetingQAError
-from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
+from meeting_qa.types import Answer, Citation, FileReport, IngestReport, Item, Passage
 
 EPILOG = """\
 settings (environment):
@@ -184,17 +185,24 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
 
-        bar = tqdm(total=0, unit="meeting", file=sys.stderr, desc="ingest")
+        bar = tqdm(total=0, unit="doc", file=sys.stderr, desc="ingest")
+    paragraphs = 0
+    start = time.perf_counter()
+
+    def on_file(f: FileReport) -> None:
+        nonlocal paragraphs
+        paragraphs += f.paragraphs if f.status != "unchanged" else 0
 
     def progress(path: str, done: int, total: int) -> None:
         if bar is not None:
+            rate = paragraphs / max(time.perf_counter() - start, 1e-9)
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(Path(path).name[-30:])
+            bar.set_postfix_str(f"{paragraphs} ¶ embedded, {rate:.1f} ¶/s, {Path(path).name[-24:]}")
             bar.refresh()
 
     print(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
-    report = engine.ingest(args.paths, progress=progress)
+    report = engine.ingest(args.paths, progress=progress, on_file=on_file)
     if bar is not None:
         bar.close()
     if args.json:

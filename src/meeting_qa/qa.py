@@ -100,38 +100,55 @@ class Engine:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path], *, progress: ProgressFn | None = None) -> IngestReport:
-        """Parse every file first (cheap), then embed and store meeting by meeting, reporting progress."""
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        progress: ProgressFn | None = None,
+        on_file: Callable[[FileReport], None] | None = None,
+    ) -> IngestReport:
+        """Parse, embed and store files as a stream: meetings flow from the loaders into the store in groups
+        (see `Store.upsert_meetings`), so a corpus is never held whole and the model never waits for parsing
+        of the whole corpus. `progress(source, done, total)` counts documents (`total`: files, or documents
+        parsed so far once bulk files have yielded more); `on_file` receives each file's report as it is made."""
         files = find_files([Path(p) for p in paths])
         reports: list[FileReport] = []
-        meetings: list[Meeting] = []
-        for path in files:
-            for item in load_path(path):
-                if isinstance(item, LoaderError):
-                    reports.append(FileReport(path=item.path or str(path), status="failed", error=str(item)))
-                else:
-                    meetings.append(item)
-        # Two files with the same name in different folders would overwrite each other's meeting.
-        seen: dict[str, str] = {}
-        unique: list[Meeting] = []
-        for meeting in meetings:
-            if meeting.meeting_id in seen:
-                reports.append(
-                    FileReport(
-                        path=meeting.source,
-                        status="failed",
-                        meeting_id=meeting.meeting_id,
-                        error=f"{meeting.source}: meeting id {meeting.meeting_id!r} is also used by "
-                        f"{seen[meeting.meeting_id]}; rename one of the files",
-                    )
-                )
-            else:
-                seen[meeting.meeting_id] = meeting.source
-                unique.append(meeting)
+        known = 0
+
+        def report(item: FileReport) -> None:
+            reports.append(item)
+            if on_file:
+                on_file(item)
+
+        def meetings() -> Iterator[Meeting]:
+            nonlocal known
+            # Two files with the same name in different folders would overwrite each other's meeting.
+            seen: dict[str, str] = {}
+            for path in files:
+                for item in load_path(path):
+                    if isinstance(item, LoaderError):
+                        report(FileReport(path=item.path or str(path), status="failed", error=str(item)))
+                    elif item.meeting_id in seen:
+                        report(
+                            FileReport(
+                                path=item.source,
+                                status="failed",
+                                meeting_id=item.meeting_id,
+                                error=f"{item.source}: meeting id {item.meeting_id!r} is also used by "
+                                f"{seen[item.meeting_id]}; rename one of the files",
+                            )
+                        )
+                    else:
+                        seen[item.meeting_id] = item.source
+                        known += 1
+                        yield item
+
+        done = 0
         changed = False
-        for done, (meeting, status) in enumerate(self.store.upsert_meetings(unique), 1):
+        for meeting, status in self.store.upsert_meetings(meetings()):
+            done += 1
             changed = changed or status != "unchanged"
-            reports.append(
+            report(
                 FileReport(
                     path=meeting.source,
                     status=status,  # type: ignore[arg-type]
@@ -143,8 +160,9 @@ class Engine:
                 )
             )
             if progress:
-                progress(meeting.source, done, len(unique))
+                progress(meeting.source, done, max(known, len(files)))
         if changed:
+            self.lexical.index()  # the new meetings' tokens are indexed now, not by the next question
             # The model's similarity scale, measured on what the store now holds (calibration.py).
             calibration_for(self.store, self.embeddings, refresh=True)
         return IngestReport(tuple(reports))

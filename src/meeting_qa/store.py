@@ -27,11 +27,13 @@ from meeting_qa.types import Filters, Meeting, MeetingInfo, Paragraph, Sentence,
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-BATCH = 256
+BATCH = 256  # records per Chroma write when the client cannot tell its maximum
 # Version of the records' metadata layout: a meeting stored with an older one is rewritten on re-ingest
 # even when its text is unchanged (version 2 added `day` and `speaker` to every record, for filters).
 RECORDS_VERSION = 2
-EMBED_GROUP = 512  # texts embedded in one call across meetings
+# Texts embedded in one call across meetings: large enough that length sorting leaves little padding and
+# per-call overhead vanishes, small enough that a group's vectors and records stay a few MB.
+EMBED_GROUP = 2048
 Status = str  # "added" | "updated" | "unchanged"
 
 
@@ -111,6 +113,11 @@ def make_client(store_dir: Path | None = None, chroma_url: str | None = None) ->
     except Exception as e:
         where = chroma_url or str(store_dir)
         raise StoreError(f"cannot open the Chroma store at {where}: {e}", value=where) from e
+
+
+def record_count(meeting: Meeting) -> int:
+    """Texts embedded for a meeting: its paragraphs, the sentences of multi-sentence ones, its title."""
+    return 1 + sum(1 + (len(p.sentences) if len(p.sentences) > 1 else 0) for p in meeting.paragraphs)
 
 
 def _meta(**values: Any) -> dict[str, Any]:
@@ -201,33 +208,38 @@ class Store:
         metas = got.get("metadatas") or []
         return str(metas[0].get("content_hash")) if metas else None
 
-    def upsert_meetings(self, meetings: Sequence[Meeting]) -> Iterator[tuple[Meeting, Status]]:
-        """Add or replace meetings, yielding each one's status as it is written.
+    def upsert_meetings(self, meetings: Iterable[Meeting]) -> Iterator[tuple[Meeting, Status]]:
+        """Add or replace meetings, yielding each one's status once it is written.
 
-        Texts of several meetings are embedded together (far faster than one meeting at a time for a
-        corpus of many small documents). A meeting's old entries are deleted only after its new vectors
-        exist, and its meeting record is written last: an interrupted ingest never leaves a listed meeting
-        half-written, and re-ingesting finishes the job.
+        Meetings are consumed as they come (a corpus is never held whole) and written in groups: the texts
+        of a group's meetings are embedded in one call, so short texts of many meetings share batches and
+        length sorting cuts padding, and records go to Chroma in its maximum batch size. A group's old
+        entries are deleted only after its new vectors exist, and meeting records are written last: an
+        interrupted ingest never leaves a listed meeting half-written, and re-ingesting finishes the job.
         """
         if not self._checked:
             self.check_model()
-        stored = self._stored_hashes([m.meeting_id for m in meetings])
-        pending: list[Meeting] = []
+        group: list[Meeting] = []
+        size = 0
         for m in meetings:
+            group.append(m)
+            size += record_count(m)
+            if size >= EMBED_GROUP:
+                yield from self._upsert_group(group)
+                group, size = [], 0
+        if group:
+            yield from self._upsert_group(group)
+
+    def _upsert_group(self, group: list[Meeting]) -> Iterator[tuple[Meeting, Status]]:
+        stored = self._stored_hashes([m.meeting_id for m in group])
+        pending: list[Meeting] = []
+        for m in group:
             if stored.get(m.meeting_id) == m.content_hash:
                 yield m, "unchanged"
             else:
                 pending.append(m)
-        group: list[Meeting] = []
-        size = 0
-        for m in pending:
-            group.append(m)
-            size += len(m.paragraphs) + sum(len(p.sentences) for p in m.paragraphs)
-            if size >= EMBED_GROUP:
-                yield from self._write_group(group, stored)
-                group, size = [], 0
-        if group:
-            yield from self._write_group(group, stored)
+        if pending:
+            yield from self._write_group(pending, stored)
 
     def _stored_hashes(self, meeting_ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -240,95 +252,62 @@ class Store:
                 out[str(meta["meeting_id"])] = str(meta.get("content_hash")) + stale
         return out
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        encode = getattr(self.embeddings, "encode_passages", None)  # no float lists for our own embeddings
+        if callable(encode):
+            return np.asarray(encode(texts), dtype=np.float32)
+        return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
+
     def _write_group(self, group: list[Meeting], stored: dict[str, str]) -> Iterator[tuple[Meeting, Status]]:
-        records = [self._records(m) for m in group]
-        texts = [t for _, ts, _ in records for t in ts]
+        records = [meeting_records(m) for m in group]
         # Embed everything before touching the old entries: a failure here leaves the store as it was.
-        vectors = self.embeddings.embed_documents(texts)
+        vectors = self._embed([t for _, ts, _ in records for t in ts])
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        rows: list[int] = []
+        last: list[int] = []  # meeting records: written after every paragraph and sentence of the group
         offset = 0
+        for ids_m, texts_m, metas_m in records:
+            for j in range(len(ids_m)):
+                (last if metas_m[j]["kind"] == "meeting" else rows).append(offset + j)
+            ids += ids_m
+            docs += texts_m
+            metas += metas_m
+            offset += len(ids_m)
+        mids = [m.meeting_id for m in group]
         try:
-            for meeting, (ids, texts_m, metas) in zip(group, records, strict=True):
-                vecs = vectors[offset : offset + len(ids)]
-                offset += len(ids)
-                previous = stored.get(meeting.meeting_id)
-                if previous is not None or self._has_entries(meeting.meeting_id):
-                    self.collection.delete(where={"meeting_id": meeting.meeting_id})
-                for i in range(0, len(ids), BATCH):
+            if any(mid in stored for mid in mids) or self._any_entries(mids):
+                self.collection.delete(where={"meeting_id": {"$in": mids}})
+            batch = self._max_batch()
+            for part in (rows, last):
+                for i in range(0, len(part), batch):
+                    sel = part[i : i + batch]
                     self.collection.add(
-                        ids=ids[i : i + BATCH],
-                        embeddings=vecs[i : i + BATCH],
-                        documents=texts_m[i : i + BATCH],
-                        metadatas=metas[i : i + BATCH],
+                        ids=[ids[r] for r in sel],
+                        embeddings=vectors[sel],
+                        documents=[docs[r] for r in sel],
+                        metadatas=[metas[r] for r in sel],
                     )
-                yield meeting, "added" if previous is None else "updated"
         finally:
             self._touch()
+        for m in group:
+            yield m, "updated" if m.meeting_id in stored else "added"
 
-    def _has_entries(self, meeting_id: str) -> bool:
-        got = self.collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
+    def _max_batch(self) -> int:
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:  # an older server without the call
+            return BATCH
+
+    def _any_entries(self, meeting_ids: Sequence[str]) -> bool:
+        """Whether any of these meetings has entries (even without a meeting record: an interrupted ingest)."""
+        got = self.collection.get(where={"meeting_id": {"$in": list(meeting_ids)}}, limit=1, include=[])
         return bool(got.get("ids"))
-
-    def _records(self, meeting: Meeting) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        ids: list[str] = []
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        mid = meeting.meeting_id
-        day = day_number(meeting.date)
-        for p in meeting.paragraphs:
-            ids.append(paragraph_id(mid, p.number))
-            texts.append(fold(p.text))
-            metas.append(
-                _meta(
-                    kind="paragraph",
-                    meeting_id=mid,
-                    paragraph=p.number,
-                    text=p.text,
-                    sentences=json.dumps([[s.start, s.end] for s in p.sentences]),
-                    speaker=p.speaker,
-                    timestamp=p.timestamp,
-                    title=meeting.title,
-                    date=meeting.date,
-                    day=day,
-                )
-            )
-            if len(p.sentences) > 1:
-                for k, s in enumerate(p.sentences, 1):
-                    ids.append(sentence_id(mid, p.number, k))
-                    texts.append(fold(p.text[s.start : s.end]))
-                    metas.append(
-                        _meta(
-                            kind="sentence",
-                            meeting_id=mid,
-                            paragraph=p.number,
-                            sentence=k,
-                            start=s.start,
-                            end=s.end,
-                            speaker=p.speaker,
-                            day=day,
-                        )
-                    )
-        ids.append(meeting_record_id(mid))
-        texts.append(fold(meeting.title))
-        metas.append(
-            _meta(
-                kind="meeting",
-                meeting_id=mid,
-                title=meeting.title,
-                date=meeting.date,
-                source=meeting.source,
-                content_hash=meeting.content_hash,
-                paragraphs=len(meeting.paragraphs),
-                speakers=json.dumps(
-                    list(dict.fromkeys(p.speaker for p in meeting.paragraphs if p.speaker)), ensure_ascii=False
-                ),
-                records=RECORDS_VERSION,
-            )
-        )
-        return ids, texts, metas
 
     def delete(self, meeting_id: str) -> bool:
         """Remove a meeting and all its entries; False when it was not there."""
-        if not self._has_entries(meeting_id):
+        if not self._any_entries([meeting_id]):
             return False
         self.collection.delete(where={"meeting_id": meeting_id})
         self._touch()
@@ -430,6 +409,66 @@ def filter_where(kinds: Sequence[str], filters: Filters) -> dict[str, Any]:
     if filters.speakers is not None:
         clauses.append({"speaker": {"$in": list(filters.speakers)}})
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def meeting_records(meeting: Meeting) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """A meeting's Chroma records: ids, the folded texts that are embedded, metadata."""
+    ids: list[str] = []
+    texts: list[str] = []
+    metas: list[dict[str, Any]] = []
+    mid = meeting.meeting_id
+    day = day_number(meeting.date)
+    for p in meeting.paragraphs:
+        ids.append(paragraph_id(mid, p.number))
+        texts.append(fold(p.text))
+        metas.append(
+            _meta(
+                kind="paragraph",
+                meeting_id=mid,
+                paragraph=p.number,
+                text=p.text,
+                sentences=json.dumps([[s.start, s.end] for s in p.sentences]),
+                speaker=p.speaker,
+                timestamp=p.timestamp,
+                title=meeting.title,
+                date=meeting.date,
+                day=day,
+            )
+        )
+        if len(p.sentences) > 1:
+            for k, s in enumerate(p.sentences, 1):
+                ids.append(sentence_id(mid, p.number, k))
+                texts.append(fold(p.text[s.start : s.end]))
+                metas.append(
+                    _meta(
+                        kind="sentence",
+                        meeting_id=mid,
+                        paragraph=p.number,
+                        sentence=k,
+                        start=s.start,
+                        end=s.end,
+                        speaker=p.speaker,
+                        day=day,
+                    )
+                )
+    ids.append(meeting_record_id(mid))
+    texts.append(fold(meeting.title))
+    metas.append(
+        _meta(
+            kind="meeting",
+            meeting_id=mid,
+            title=meeting.title,
+            date=meeting.date,
+            source=meeting.source,
+            content_hash=meeting.content_hash,
+            paragraphs=len(meeting.paragraphs),
+            speakers=json.dumps(
+                list(dict.fromkeys(p.speaker for p in meeting.paragraphs if p.speaker)), ensure_ascii=False
+            ),
+            records=RECORDS_VERSION,
+        )
+    )
+    return ids, texts, metas
 
 
 def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:
