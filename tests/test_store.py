@@ -81,9 +81,14 @@ def test_the_lexical_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
     engine = Engine.build(settings, embeddings=FakeEmbeddings())
     engine.ingest([SAMPLE])
     engine.search("徐纓", k=1)
-    assert list((tmp_path / "cache" / "lexical").glob("*.pkl"))
+    # bm25s's own files (sparse matrix as .npy, vocabulary as JSON), no pickles
+    assert list((tmp_path / "cache" / "lexical").glob("*/seg-*/data.csc.index.npy"))
+    assert not list((tmp_path / "cache" / "lexical").rglob("*.pkl"))
     again = Engine.build(settings, embeddings=FakeEmbeddings())
-    assert again.lexical._load(again.store.generation()) is not None
+    folder = again.lexical.folder
+    assert folder is not None
+    loaded = again.lexical._load(folder, again.store.generation())
+    assert loaded is not None and len(loaded) == 11
 
 
 def test_two_files_with_one_name_do_not_overwrite_each_other(fake_engine: Engine, tmp_path: Path) -> None:
