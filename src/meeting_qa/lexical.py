@@ -8,9 +8,9 @@ their segment but no longer count. Small segments are merged (from saved term co
 they grow past a share of the index. Files live under the cache directory, one manifest per generation,
 so a process that meets a generation another process already indexed just maps the files.
 
-Scores are exact BM25 over the live paragraphs: each term's IDF is recomputed from live document
-frequencies at query time (a segment's matrix holds IDF × term-frequency part; the IDF part is rescaled).
-Only the average paragraph length is a segment's own, until its next merge.
+Scores are exact BM25 over the live paragraphs: a segment's matrix holds bm25s's IDF × term-frequency
+part computed with the segment's own statistics; at query time each term's count is recovered from it and
+scored with the IDF and average paragraph length of the live paragraphs of all segments.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ class BM25:
                     self._doc[key] = (si, d)
             self._live.append(live)
         self.n = int(sum(int(m.sum()) for m in self._live))
+        live_len = sum(float(seg.lengths[live].sum()) for seg, live in zip(self.segments, self._live, strict=True))
+        self.avg_len = live_len / self.n if self.n else 1.0
         self.meeting_texts: Mapping[str, str] = _MeetingTexts(self)
         self.meeting_tokens: Mapping[str, set[str]] = _MeetingTokens(self)
         self.paragraphs: Mapping[Key, StoredParagraph] = _Paragraphs(self)
@@ -109,8 +111,9 @@ class BM25:
 
     def scores(self, query_terms: Mapping[str, float], filters: Filters | None = None) -> dict[Key, float]:
         """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count),
-        from each term's column of a segment's bm25s matrix; only paragraphs that pass `filters` are scored
-        (the same test as the store's query)."""
+        from each term's column of a segment's bm25s matrix, with the IDF and average length of the live
+        paragraphs (a segment's own were baked in when it was built); only paragraphs that pass `filters`
+        are scored (the same test as the store's query)."""
         if filters is not None and filters.empty:
             filters = None
         allowed = set(filters.meeting_ids) if filters is not None and filters.meeting_ids is not None else None
@@ -125,8 +128,11 @@ class BM25:
                 if tid is None or idf <= 0:
                     continue
                 docs, baked = seg.column(tid)
-                # The column's length is the term's document frequency when the segment was built.
-                total[docs] += weight * baked * (idf / lucene_idf(len(docs), seg.size))
+                if seg.size == self.n and seg.avg_len == self.avg_len:  # the segment is the index
+                    total[docs] += weight * baked
+                else:
+                    tf = seg.term_counts(docs, baked)
+                    total[docs] += weight * idf * seg.tf_part(docs, tf, self.avg_len)
             hits = np.flatnonzero((total > 0) & live)
             for d, score in zip(hits.tolist(), total[hits].tolist(), strict=True):
                 key = seg.keys[d]

@@ -74,9 +74,26 @@ class Segment:
     doc_tfs: np.ndarray
     vocab: list[str]  # term id -> term
 
+    def __post_init__(self) -> None:
+        # Paragraph lengths in tokens, and their mean as bm25s used it when it built the matrix.
+        ends = np.concatenate([[0], np.cumsum(np.asarray(self.doc_tfs, dtype=np.int64))])
+        self.lengths = np.diff(ends[np.asarray(self.doc_ptr)]).astype(np.float64)
+        self.avg_len = float(self.lengths.mean()) if len(self.lengths) else 1.0
+
     @property
     def size(self) -> int:
         return len(self.keys)
+
+    def term_counts(self, docs: np.ndarray, baked: np.ndarray) -> np.ndarray:
+        """A term's counts in these documents, recovered from the matrix's scores (the inverse of bm25s's
+        formula with this segment's IDF and average length), so a score can be recomputed with live ones."""
+        tfc = baked / lucene_idf(len(docs), self.size)
+        c = K1 * (1 - B + B * self.lengths[docs] / self.avg_len)
+        return np.rint(tfc * c / ((K1 + 1) - tfc))
+
+    def tf_part(self, docs: np.ndarray, tf: np.ndarray, avg_len: float) -> np.ndarray:
+        """BM25's term-frequency part (ATIRE, as bm25s builds it) for an average paragraph length."""
+        return tf * (K1 + 1) / (tf + K1 * (1 - B + B * self.lengths[docs] / avg_len))
 
     def term_id(self, term: str) -> int | None:
         tid = self.retriever.vocab_dict.get(term)
