@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID, free_port, stop_process
+from tests.conftest import REAL_CACHE, SAMPLE, SAMPLE_ID, chroma_run
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "meeting_qa.cli"]
@@ -122,28 +120,8 @@ def test_usage_errors_exit_2_and_help_explains_settings() -> None:
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
-    """A real `chroma run` server on loopback."""
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
-    yield url
-    stop_process(proc)
+    with chroma_run(tmp_path / "server-data") as url:
+        yield url
 
 
 @pytest.mark.server
