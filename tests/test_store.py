@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,43 @@ def test_ingest_reports_progress_per_meeting(fake_engine: Engine, tmp_path: Path
     seen: list[tuple[int, int]] = []
     fake_engine.ingest([tmp_path], progress=lambda source, done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_ingest_streams_meetings_into_the_store_before_later_files_are_parsed(
+    fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import meeting_qa.qa as qa
+    import meeting_qa.store as store
+
+    for i in range(3):
+        (tmp_path / f"m{i}.txt").write_text(f"第{i}段。\n第二段。", encoding="utf-8")
+    events: list[str] = []
+    load = qa.load_path
+
+    def loading(path: Path) -> Any:
+        events.append(f"load {path.name}")
+        yield from load(path)
+
+    monkeypatch.setattr(qa, "load_path", loading)
+    monkeypatch.setattr(store, "EMBED_GROUP", 1)  # every meeting is a group of its own
+    files: list[str] = []
+    fake_engine.ingest(
+        [tmp_path],
+        progress=lambda source, done, total: events.append(f"stored {Path(source).name}"),
+        on_file=lambda f: files.append(f.status),
+    )
+    assert events.index("stored m0.txt") < events.index("load m2.txt")
+    assert files == ["added"] * 3
+
+
+def test_a_group_is_written_in_the_clients_largest_batches(
+    fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+    collection = fake_engine.store._collection
+    add = collection.add
+    monkeypatch.setattr(fake_engine.store.client, "get_max_batch_size", lambda: 7)
+    monkeypatch.setattr(collection, "add", lambda **kw: (sizes.append(len(kw["ids"])), add(**kw)))
+    fake_engine.ingest([SAMPLE])
+    # 46 paragraph and sentence records in batches of 7, then the meeting record on its own, last
+    assert sizes == [7] * 6 + [4, 1]
