@@ -40,19 +40,20 @@ def corpus_texts(paths: list[Path]) -> tuple[list[str], int, int]:
     return texts, docs, paragraphs
 
 
-def raw_encode_seconds(embeddings: SentenceEmbeddings, texts: list[str]) -> float:
-    """Wall time of the model alone on these texts, in one batched, length-sorted call."""
-    t0 = time.perf_counter()
+def raw_encode_seconds(embeddings: SentenceEmbeddings, texts: list[str]) -> tuple[float, float]:
+    """Wall and CPU time of the model alone on these texts, in one batched, length-sorted call."""
+    t0, c0 = time.perf_counter(), time.process_time()
     embeddings.encode_passages(texts)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def ingest_seconds(embeddings: SentenceEmbeddings, paths: list[Path], store: Path) -> float:
+def ingest_seconds(embeddings: SentenceEmbeddings, paths: list[Path], store: Path) -> tuple[float, float]:
+    """Wall and CPU time of `Engine.ingest` into a new store (parse, fold, embed, write, lexical index)."""
     shutil.rmtree(store, ignore_errors=True)
     engine = Engine.build(Settings(store_dir=store, cache_dir=Settings.from_env().cache_dir), embeddings=embeddings)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = engine.ingest(paths)
-    took = time.perf_counter() - t0
+    took = time.perf_counter() - t0, time.process_time() - c0
     assert report.ok, [f.error for f in report.files if f.error]
     return took
 
@@ -61,8 +62,8 @@ def measure(embeddings: SentenceEmbeddings, paths: list[Path], store: Path) -> d
     texts, docs, paragraphs = corpus_texts(paths)
     embeddings.encode_passages(texts[:64])  # warm: first-call allocations are not the model's limit
     load0 = os.getloadavg()[0]
-    raw = raw_encode_seconds(embeddings, texts)
-    ingest = ingest_seconds(embeddings, paths, store)
+    raw, raw_cpu = raw_encode_seconds(embeddings, texts)
+    ingest, ingest_cpu = ingest_seconds(embeddings, paths, store)
     return {
         "documents": docs,
         "paragraphs": paragraphs,
@@ -70,6 +71,11 @@ def measure(embeddings: SentenceEmbeddings, paths: list[Path], store: Path) -> d
         "raw_s": raw,
         "ingest_s": ingest,
         "ratio": ingest / raw,
+        # CPU seconds of this process (all its threads): on a shared machine, wall time also counts the
+        # time other jobs held the cores, which differs between the two runs.
+        "raw_cpu_s": raw_cpu,
+        "ingest_cpu_s": ingest_cpu,
+        "cpu_ratio": ingest_cpu / raw_cpu,
         "raw_paragraphs_per_s": paragraphs / raw,
         "ingest_paragraphs_per_s": paragraphs / ingest,
         "load_before": load0,
@@ -92,6 +98,7 @@ def main() -> None:
         f"{name}: {r['documents']:.0f} documents, {r['paragraphs']:.0f} paragraphs, {r['texts']:.0f} texts | "
         f"raw encode {r['raw_s']:.1f} s ({r['raw_paragraphs_per_s']:.1f} ¶/s) | "
         f"ingest {r['ingest_s']:.1f} s ({r['ingest_paragraphs_per_s']:.1f} ¶/s) | ratio {r['ratio']:.2f} | "
+        f"CPU raw {r['raw_cpu_s']:.1f} s, ingest {r['ingest_cpu_s']:.1f} s, ratio {r['cpu_ratio']:.2f} | "
         f"load {r['load_before']:.1f}→{r['load_after']:.1f}",
         file=sys.stderr,
     )
