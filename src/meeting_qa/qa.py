@@ -143,10 +143,8 @@ class Engine:
                         known += 1
                         yield item
 
-        done = 0
         changed = False
-        for meeting, status in self.store.upsert_meetings(meetings()):
-            done += 1
+        for done, (meeting, status) in enumerate(self.store.upsert_meetings(meetings()), 1):
             changed = changed or status != "unchanged"
             report(
                 FileReport(
