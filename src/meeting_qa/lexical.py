@@ -168,11 +168,24 @@ class _MeetingTexts(_PerMeeting, Mapping[str, str]):
 
 
 class _MeetingTokens(_PerMeeting, Mapping[str, set[str]]):
-    """Every token of each live meeting, from its segment's saved term lists."""
+    """Every token of each live meeting, from its segment's saved term lists; the sets of recently asked
+    meetings are kept (a question's candidates come from a few dozen meetings, often the same ones)."""
+
+    KEEP = 4096
+
+    def __init__(self, index: BM25) -> None:
+        super().__init__(index)
+        self._held: dict[str, set[str]] = {}
 
     def __getitem__(self, meeting_id: str) -> set[str]:
-        si, docs = self.index._where[meeting_id]
-        return self.index.segments[si].terms_of(docs)
+        held = self._held.get(meeting_id)
+        if held is None:
+            si, docs = self.index._where[meeting_id]
+            held = self.index.segments[si].terms_of(docs)
+            if len(self._held) >= self.KEEP:
+                self._held.clear()
+            self._held[meeting_id] = held
+        return held
 
 
 class _Paragraphs(Mapping[Key, StoredParagraph]):
