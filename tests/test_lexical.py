@@ -15,7 +15,7 @@ from meeting_qa.qa import Engine
 from meeting_qa.segments import Segment
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.fold import fold
-from meeting_qa.types import Paragraph, Sentence
+from meeting_qa.types import Filters, Paragraph, Sentence
 from tests.conftest import SAMPLE, SAMPLE_ID, FakeEmbeddings
 
 
@@ -102,7 +102,7 @@ def test_weights_scale_each_terms_contribution() -> None:
     index = BM25.build([para("m", 1, "港口建设"), para("m", 2, "城市防汛"), para("m", 3, "会议")])
     one, two = index.scores({"港口": 1.0, "防汛": 1.0}), index.scores({"港口": 2.0, "防汛": 1.0})
     assert two[("m", 1)] == pytest.approx(2 * one[("m", 1)]) and two[("m", 2)] == pytest.approx(one[("m", 2)])
-    assert index.scores({"港口": 1.0}, meeting_ids=["other"]) == {}
+    assert index.scores({"港口": 1.0}, Filters(meeting_ids=("other",))) == {}
 
 
 def test_segment_files_are_bm25s_arrays_loaded_memory_mapped(tmp_path: Path) -> None:
