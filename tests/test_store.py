@@ -140,7 +140,7 @@ def test_a_group_is_written_in_the_clients_largest_batches(
     fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sizes: list[int] = []
-    collection = fake_engine.store._collection
+    collection = fake_engine.store.collection
     add = collection.add
     monkeypatch.setattr(fake_engine.store.client, "get_max_batch_size", lambda: 7)
     monkeypatch.setattr(collection, "add", lambda **kw: (sizes.append(len(kw["ids"])), add(**kw)))

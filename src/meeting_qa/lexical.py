@@ -33,7 +33,7 @@ from meeting_qa.segments import Key, Segment, lucene_idf
 from meeting_qa.store import Store, StoredParagraph
 from meeting_qa.types import Filters
 
-FORMAT = 6  # bump when the tokenizer or layout changes, so old files are ignored
+FORMAT = 7  # bump when the tokenizer or layout changes, so old files are ignored
 MERGE_SHARE = 0.2  # merge when paragraphs outside the largest segment (live or not) pass this share
 MAX_SEGMENTS = 8
 KEEP_MANIFESTS = 3  # older generations stay readable for processes still using them
