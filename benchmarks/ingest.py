@@ -23,7 +23,7 @@ from meeting_qa.config import Settings
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.loaders import find_files, load_path
 from meeting_qa.qa import Engine
-from meeting_qa.store import meeting_records
+from meeting_qa.records import records_for
 from meeting_qa.types import Meeting
 
 
@@ -34,7 +34,7 @@ def corpus_texts(paths: list[Path]) -> tuple[list[str], int, int]:
     for path in find_files(paths):
         for item in load_path(path):
             if isinstance(item, Meeting):
-                texts += meeting_records(item)[1]
+                texts += records_for(item).texts
                 docs += 1
                 paragraphs += len(item.paragraphs)
     return texts, docs, paragraphs

@@ -45,7 +45,7 @@ from meeting_qa.config import Settings
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.loaders import build_meeting
 from meeting_qa.qa import Engine
-from meeting_qa.store import meeting_records
+from meeting_qa.records import records_for
 from meeting_qa.text.fold import fold
 from meeting_qa.text.segment import split_sentences
 from meeting_qa.types import Meeting
@@ -305,7 +305,7 @@ def phase_measure(args: argparse.Namespace) -> dict[str, Any]:
     # One new meeting: its real encode, then everything else ingest does (write + lexical update).
     meeting = next(synthetic_meetings(1, pool, first=9_000_000 + args.size))
     t0 = time.perf_counter()
-    real.encode_passages(meeting_records(meeting)[1])
+    real.encode_passages(records_for(meeting).texts)
     result["new_meeting_encode_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     list(engine.store.upsert_meetings([meeting]))

@@ -129,9 +129,8 @@ def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout:
         proc.wait()
 
 
-@contextmanager
-def chroma_run(data_dir: Path) -> Iterator[str]:
-    """A real `chroma run` server on a free loopback port, stopped afterwards; yields its URL."""
+def start_chroma_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `chroma run` server on a free loopback port, storing into `data`; returns it and its URL."""
     import socket
     import sys
     import time
@@ -139,21 +138,35 @@ def chroma_run(data_dir: Path) -> Iterator[str]:
     port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    pytest.fail("chroma server did not start")
+
+
+@contextmanager
+def chroma_run(data_dir: Path) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port, stopped afterwards; yields its URL."""
+    proc, url = start_chroma_server(data_dir)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("chroma server did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         stop_process(proc)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real `chroma run` server on loopback; yields its URL."""
+    with chroma_run(tmp_path / "server-data") as url:
+        yield url

@@ -35,6 +35,24 @@ def test_ingest_measures_the_calibration_and_keeps_it_beside_the_collection(
     assert calibration_for(fake_engine.store, FakeEmbeddings()) == held  # read back, not measured again
 
 
+def test_an_ingest_measures_again_only_when_the_store_changed_by_a_quarter(fake_engine: Engine, tmp_path: Path) -> None:
+    for i in range(8):
+        (tmp_path / f"m{i}-2024-01-0{i + 1}.txt").write_text(
+            f"会议{i}研究了防汛工作。\n会议要求加强值班值守。\n", encoding="utf-8"
+        )
+    fake_engine.ingest(sorted(tmp_path.glob("m[0-7]-*.txt")))
+    first = fake_engine.store.metadata()["calibration_records"]
+    (tmp_path / "n-2024-02-01.txt").write_text("会议听取了财政局的汇报。\n", encoding="utf-8")
+    fake_engine.ingest([tmp_path / "n-2024-02-01.txt"])  # a small addition: the scale is kept
+    assert fake_engine.store.metadata()["calibration_records"] == first
+    for i in range(8):
+        (tmp_path / f"p{i}-2024-03-0{i + 1}.txt").write_text(
+            f"会议{i}部署了安全生产。\n会议强调压实责任。\n", encoding="utf-8"
+        )
+    fake_engine.ingest(sorted(tmp_path.glob("p*.txt")))  # the store doubled: measured again
+    assert fake_engine.store.metadata()["calibration_records"] > first
+
+
 def _auc(engine: Engine, questions: list[dict[str, object]]) -> tuple[float, float]:
     """ROC AUC of answer strength (answerable vs unanswerable English questions), and the share of top
     candidates whose calibrated dense score is informative (strictly between 0 and 1)."""

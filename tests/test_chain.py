@@ -86,7 +86,9 @@ def test_transcript_documents_carry_speaker_and_timestamp(sample_engine: Engine,
 
 def test_the_retriever_filters_by_meeting_and_takes_k_per_call(sample_engine: Engine) -> None:
     retriever = as_retriever(meeting_ids=["no-such-meeting"], engine=sample_engine)
-    assert retriever.invoke("徐缨") == []
+    # An unknown meeting id is a typo to point out, not a meeting that says nothing.
+    with pytest.raises(InputError, match="unknown meeting id 'no-such-meeting'"):
+        retriever.invoke("徐缨")
     assert len(retriever.invoke("徐缨", k=2, meeting_ids=[SAMPLE_ID])) == 2
 
 
@@ -101,8 +103,8 @@ def test_the_runnable_takes_a_dict_with_meeting_ids(sample_engine: Engine) -> No
     assert isinstance(answer, Answer) and not answer.abstained
     assert answer.citations[0].paragraph == 1 and "徐纓" in answer.citations[0].quote
     assert answer == sample_engine.ask("谁主持了会议？", meeting_ids=[SAMPLE_ID])
-    elsewhere = runnable.invoke({"question": "谁主持了会议？", "meeting_ids": ["no-such-meeting"]})
-    assert elsewhere.abstained and elsewhere.citations == ()
+    with pytest.raises(InputError, match="unknown meeting id"):
+        runnable.invoke({"question": "谁主持了会议？", "meeting_ids": ["no-such-meeting"]})
 
 
 @pytest.mark.parametrize("bad", [{"q": "谁主持了会议？"}, {"question": "谁？", "k": 3}, 42])

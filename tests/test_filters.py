@@ -99,7 +99,7 @@ def test_bad_filters_are_refused_naming_the_value(
 def test_a_store_written_before_filters_existed_is_rewritten_on_reingest(
     three_meetings: Engine, tmp_path: Path
 ) -> None:
-    collection = three_meetings.store._collection
+    collection = three_meetings.store.collection
     record = meeting_record_id("budget-2022-03-01")
     meta = collection.get(ids=[record], include=["metadatas"])["metadatas"][0]
     collection.update(ids=[record], metadatas=[{**meta, "records": 1}])  # as an older version wrote it

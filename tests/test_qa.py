@@ -52,7 +52,9 @@ def test_an_empty_store_abstains_in_the_question_language(fake_engine: Engine) -
 
 
 def test_meeting_filter_is_applied(sample_engine: Engine) -> None:
-    assert sample_engine.search("徐缨", meeting_ids=["no-such-meeting"]) == []
+    # An unknown id is a typo to report (issue 13), not a filter that silently matches nothing.
+    with pytest.raises(InputError, match="unknown meeting id 'no-such-meeting'"):
+        sample_engine.search("徐缨", meeting_ids=["no-such-meeting"])
     assert sample_engine.search("徐缨", meeting_ids=[SAMPLE_ID])[0].meeting_id == SAMPLE_ID
 
 

@@ -31,7 +31,8 @@ def test_a_changed_file_replaces_exactly_its_own_entries(sample_engine: Engine, 
     edited.write_text("\n".join(text), encoding="utf-8")
     count_before = sample_engine.store.collection.count()
 
-    report = sample_engine.ingest([edited])
+    # A copy in another folder is another file: replacing the stored meeting with it takes --replace.
+    report = sample_engine.ingest([edited], replace=True)
 
     assert [f.status for f in report.files] == ["updated"]
     assert sample_engine.store.collection.count() == count_before  # same number of entries: no stale, no duplicate
@@ -90,6 +91,8 @@ def test_the_lexical_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
     assert folder is not None
     loaded = again.lexical._load(folder, again.store.generation())
     assert loaded is not None and len(loaded) == 11
+    assert loaded.paragraphs == engine.lexical.index().paragraphs
+    assert loaded.scores({"徐纓": 1.0}) == engine.lexical.index().scores({"徐纓": 1.0})
 
 
 def test_two_files_with_one_name_do_not_overwrite_each_other(fake_engine: Engine, tmp_path: Path) -> None:
@@ -141,9 +144,9 @@ def test_a_group_is_written_in_the_clients_largest_batches(
 ) -> None:
     sizes: list[int] = []
     collection = fake_engine.store.collection
-    add = collection.add
+    upsert = collection.upsert
     monkeypatch.setattr(fake_engine.store.client, "get_max_batch_size", lambda: 7)
-    monkeypatch.setattr(collection, "add", lambda **kw: (sizes.append(len(kw["ids"])), add(**kw)))
+    monkeypatch.setattr(collection, "upsert", lambda **kw: (sizes.append(len(kw["ids"])), upsert(**kw)))
     fake_engine.ingest([SAMPLE])
     # 46 paragraph and sentence records in batches of 7, then the meeting record on its own, last
     assert sizes == [7] * 6 + [4, 1]

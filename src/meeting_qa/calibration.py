@@ -23,6 +23,7 @@ from meeting_qa.store import Store, StoredParagraph, paragraph_id
 SAMPLE = 48
 PSEUDO_QUESTION_CHARS = 28  # about the length of a short question; longer pieces inflate the ceiling
 MIN_SPAN = 0.05
+REMEASURE_CHANGE = 0.25  # a store that grew or shrank by this share since its calibration is measured again
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,17 @@ def measure(
 
 
 def calibration_for(store: Store, embeddings: object, *, refresh: bool = False) -> Calibration:
-    """The store's calibration for its model: read from the collection, or measured now and kept there."""
+    """The store's calibration for its model: read from the collection, or measured now and kept there.
+    `refresh` (after an ingest) measures again only when the store has grown or shrunk by a quarter since
+    the last measurement: one more meeting in a large archive does not move the model's scale, and
+    measuring reads the store's paragraphs."""
     meta = store.metadata()
-    held = None if refresh else Calibration.from_metadata(meta)
+    held = Calibration.from_metadata(meta)
+    size = store.collection.count()
     if held is not None and meta.get("calibration_model") == store.model_label:
-        return held
+        measured_at = int(meta.get("calibration_records", 0) or 0)
+        if not refresh or (measured_at and abs(size - measured_at) < REMEASURE_CHANGE * measured_at):
+            return held
     paragraphs = store.paragraphs()
     if not paragraphs:
         return Calibration()
@@ -106,5 +113,7 @@ def calibration_for(store: Store, embeddings: object, *, refresh: bool = False) 
     calibration = measure(embeddings, kept, matrix)
     # A read-only server or a race with a writer: use it now, measure again later.
     with contextlib.suppress(Exception):
-        store.update_metadata({**calibration.as_metadata(), "calibration_model": store.model_label})
+        store.update_metadata(
+            {**calibration.as_metadata(), "calibration_model": store.model_label, "calibration_records": size}
+        )
     return calibration

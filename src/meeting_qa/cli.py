@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -12,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from meeting_qa.config import LLM_BACKENDS, Settings
-from meeting_qa.errors import MeetingQAError
+from meeting_qa.errors import InputError, MeetingQAError, StoreError
+from meeting_qa.terminal import bad_argument, environment_problem, safe_text, say
 from meeting_qa.types import Answer, Citation, FileReport, IngestReport, Item, Passage
+
+EMBED_PROGRESS_MIN = 512  # passages: smaller writes finish before a progress line would help
 
 EPILOG = """\
 settings (environment):
@@ -53,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="add or update meetings from files or folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
     p.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="let a file replace a stored meeting of the same id that came from a different file",
+    )
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
@@ -76,7 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password login (or MEETING_QA_AUTH)")
-    p.add_argument("--insecure", action="store_true", help="allow a non-loopback address without --auth")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback address without --auth or without TLS (a trusted network, or a TLS proxy in front)",
+    )
+    p.add_argument("--ssl-keyfile", type=Path, help="TLS private key: serve HTTPS (needed off loopback)")
+    p.add_argument("--ssl-certfile", type=Path, help="TLS certificate that goes with --ssl-keyfile")
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
 
     p = sub.add_parser("items", parents=[common], help="decisions, tasks and approved documents, with evidence")
@@ -136,7 +151,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _question(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"standard input is not UTF-8 text (byte {e.start}: {data[e.start : e.start + 1]!r})"
+        ) from None
 
 
 def _print_json(data: Any) -> None:
@@ -167,14 +190,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": [cite(c) for c in answer.citations],
     }
     if answer.related:
-        out["related"] = [passage_json(p) for p in answer.related]
+        # Pointers, not the records themselves: a 2 MB paragraph must not make a 2 MB answer.
+        out["related"] = [passage_json(p, limit=RELATED_CHARS) for p in answer.related]
     if answer.notes:
         out["notes"] = list(answer.notes)
     return out
 
 
-def passage_json(p: Passage) -> dict[str, Any]:
-    return {"meeting_id": p.meeting_id, "paragraph": p.paragraph, "text": p.text, "score": p.score}
+def passage_json(p: Passage, *, limit: int | None = None) -> dict[str, Any]:
+    text = p.text if limit is None or len(p.text) <= limit else p.text[:limit] + "…"
+    return {"meeting_id": p.meeting_id, "paragraph": p.paragraph, "text": text, "score": p.score}
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -198,11 +223,19 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             rate = paragraphs / max(time.perf_counter() - start, 1e-9)
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(f"{paragraphs} ¶ embedded, {rate:.1f} ¶/s, {Path(path).name[-24:]}")
+            bar.set_postfix_str(f"{paragraphs} ¶ embedded, {rate:.1f} ¶/s, {safe_text(Path(path).name[-24:])}")
             bar.refresh()
 
-    print(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
-    report = engine.ingest(args.paths, progress=progress, on_file=on_file)
+    def on_chunk(source: str, done: int, total: int) -> None:
+        # Embedding a large file takes minutes: say how far it got, also into a log file or a pipe.
+        if bar is not None:
+            bar.set_postfix_str(f"{safe_text(Path(source).name[-24:])} {done}/{total} passages")
+            bar.refresh()
+        elif total > EMBED_PROGRESS_MIN:
+            say(f"ingest: {Path(source).name}: {done}/{total} passages embedded and written", file=sys.stderr)
+
+    say(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
+    report = engine.ingest(args.paths, progress=progress, replace=args.replace, on_chunk=on_chunk, on_file=on_file)
     if bar is not None:
         bar.close()
     if args.json:
@@ -215,16 +248,16 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _print_report(report: IngestReport) -> None:
     for f in report.files:
         if f.status == "failed":
-            print(f"FAILED     {f.path}: {f.error}")
+            say(f"FAILED     {f.path}: {f.error}")
             continue
         encoding = f"  [{f.encoding_note}]" if f.encoding_note else ""
-        print(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}{encoding}")
+        say(f"{f.status:<10} {f.meeting_id}  ({f.paragraphs} paragraphs)  {f.path}{encoding}")
         for note in f.cleaned:
-            print(f"           cleaned: {note}")
+            say(f"           cleaned: {note}")
         for w in f.warnings:
-            print(f"           warning: {w}")
+            say(f"           warning: {w}")
     counts = ", ".join(f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "failed"))
-    print(f"done: {counts}")
+    say(f"done: {counts}")
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -242,16 +275,16 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if isinstance(event, Answer):
             final = event
         elif draft is not None:
-            print(event, end="", flush=True, file=draft)
+            say(event, end="", flush=True, file=draft)
     assert final is not None
     if draft is not None:
-        print("\n--- verified answer ---", file=draft)
-    print(final.text)
+        say("\n--- verified answer ---", file=draft)
+    say(final.text)
     for note in final.notes:
-        print(note)
+        say(note)
     for i, c in enumerate(final.citations, 1):
         who = f" {c.speaker}" if c.speaker else ""
-        print(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
+        say(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
     return 0
 
 
@@ -263,7 +296,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"passages": [passage_json(p) for p in passages]})
     else:
         for p in passages:
-            print(f"{p.score:.3f}  {p.meeting_id} ¶{p.paragraph}  {p.text[:120]}")
+            say(f"{p.score:.3f}  {p.meeting_id} ¶{p.paragraph}  {p.text[:120]}")
     return 0
 
 
@@ -274,10 +307,10 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json({"meetings": [asdict(m) for m in meetings]})
     elif not meetings:
-        print("no meetings yet: run `meeting-qa ingest PATH`")
+        say("no meetings yet: run `meeting-qa ingest PATH`")
     else:
         for m in meetings:
-            print(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.title}")
+            say(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.title}")
     return 0
 
 
@@ -285,16 +318,19 @@ def _cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.qa import engine_for
 
     if not engine_for(settings).delete(args.meeting_id):
-        print(f"error: no meeting {args.meeting_id!r} in the store (see `meeting-qa list`)", file=sys.stderr)
+        say(f"error: no meeting {args.meeting_id!r} in the store (see `meeting-qa list`)", file=sys.stderr)
         return 2
-    print(f"deleted {args.meeting_id}")
+    say(f"deleted {args.meeting_id}")
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.web import serve
 
-    serve(settings, host=args.host, port=args.port, insecure=args.insecure)
+    if (args.ssl_keyfile is None) != (args.ssl_certfile is None):
+        raise InputError("--ssl-keyfile and --ssl-certfile go together: give both or neither")
+    tls = (args.ssl_keyfile, args.ssl_certfile) if args.ssl_keyfile and args.ssl_certfile else None
+    serve(settings, host=args.host, port=args.port, insecure=args.insecure, tls=tls)
     return 0
 
 
@@ -305,7 +341,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report))
+        say(format_report(report))
     return 0
 
 
@@ -336,11 +372,11 @@ def _cmd_items(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"items": [item_json(i) for i in found]})
         return 0
     if not found:
-        print("no items match (see `meeting-qa list` for what is ingested)")
+        say("no items match (see `meeting-qa list` for what is ingested)")
     for i in found:
         extra = "".join(f"  {k}: {v}" for k, v in (("owner", i.owner), ("due", i.due)) if v)
-        print(f"{i.date or '':10}  {i.kind:<10} {i.meeting_id} ¶{i.paragraph}{extra}")
-        print(f"            {i.quote}")
+        say(f"{i.date or '':10}  {i.kind:<10} {i.meeting_id} ¶{i.paragraph}{extra}")
+        say(f"            {i.quote}")
     return 0
 
 
@@ -355,9 +391,9 @@ def _cmd_series(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"series": [asdict(s) for s in series]})
         return 0
     for s in series:
-        print(s.key)
+        say(s.key)
         for m in s.meetings:
-            print(f"  {m.date or '':10}  {m.meeting_id}")
+            say(f"  {m.date or '':10}  {m.meeting_id}")
     return 0
 
 
@@ -374,19 +410,57 @@ COMMANDS = {
 }
 
 
+RELATED_CHARS = 300  # of each "possibly related" paragraph in `ask --json`
+READ_COMMANDS = ("ask", "search", "list", "delete", "eval", "items", "series")
+
+
+def _require_store(settings: Settings) -> None:
+    """Commands that only read must not create a store: a mistyped `--store` would answer "not in the
+    records" from a new empty store instead of saying where it looked."""
+    if settings.chroma_url:
+        return
+    folder = Path(settings.store_dir)
+    hint = "check --store / MEETING_QA_STORE, or run `meeting-qa ingest PATH` first"
+    if not folder.is_dir():
+        raise StoreError(f"no meeting store at {folder}: the folder does not exist ({hint})", value=str(folder))
+    contents = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if contents and not (folder / "chroma.sqlite3").exists():
+        raise StoreError(f"{folder} is not a meeting store: it has other files but no Chroma database ({hint})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if problem := bad_argument(argv):
+        say(problem, file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
-        return COMMANDS[args.command](args, _settings(args))
+        settings = _settings(args)
+        if args.command in READ_COMMANDS:
+            _require_store(settings)
+        code = COMMANDS[args.command](args, settings)
+        sys.stdout.flush()  # a closed pipe is found here, while it can still be reported
+        return code
+    except BrokenPipeError:
+        # `meeting-qa ask … | head -1`: the reader has gone. Nothing more can reach it; say so once.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        say("error: output closed before everything was written (broken pipe)", file=sys.stderr)
+        return 2
     except MeetingQAError as e:
-        print(f"error: {e}", file=sys.stderr)
+        say(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        say("interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # the last line of defence: say what broke, without a traceback wall
-        print(f"unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
-        if "--debug" in (argv or sys.argv):
+        if problem := environment_problem(
+            e, store_dir=settings.store_dir if settings else None, chroma_url=settings.chroma_url if settings else None
+        ):
+            say(f"error: {problem}", file=sys.stderr)
+            return 2
+        say(f"unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
+        if "--debug" in argv:
             raise
         return 1
 

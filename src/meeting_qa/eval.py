@@ -199,10 +199,8 @@ def run_eval(path: Path, *, settings: Settings | None = None, meeting_id: str | 
                 path=str(path),
             )
         items = load_gold(path, meeting_id=meetings[0].meeting_id)
-    if meeting_id is not None and meeting_id not in {m.meeting_id for m in engine.list_meetings()}:
-        raise InputError(
-            f"--meeting {meeting_id}: no such meeting in the store (see `meeting-qa list`)", value=meeting_id
-        )
+    if meeting_id is not None:
+        engine.filters(meeting_ids=[meeting_id])  # an unknown id is refused before the model loads
     engine.embeddings.warm()
     return evaluate(engine, items, meeting_ids=[meeting_id] if meeting_id else None)
 

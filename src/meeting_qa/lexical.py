@@ -6,7 +6,10 @@ changes — a write by this or any other process — only the meetings whose con
 from the store and tokenized, into one new segment; a deleted or replaced meeting's old paragraphs stay in
 their segment but no longer count. Small segments are merged (from saved term counts, not the store) when
 they grow past a share of the index. Files live under the cache directory, one manifest per generation,
-so a process that meets a generation another process already indexed just maps the files.
+so a process that meets a generation another process already indexed just maps the files. While the
+token is dirty (a write under way, or cut off where no writer's death can be seen: a Chroma server), what
+is read may be half of a write: the index is then read whole into memory, never saved, and read again
+after a short while.
 
 Scores are exact BM25 over the live paragraphs: a segment's matrix holds bm25s's IDF × term-frequency
 part computed with the segment's own statistics; at query time each term's count is recovered from it and
@@ -22,6 +25,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
@@ -30,10 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from meeting_qa.segments import Key, Segment, lucene_idf
-from meeting_qa.store import Store, StoredParagraph
+from meeting_qa.store import Store, StoredParagraph, is_dirty, is_healed
 from meeting_qa.types import Filters
 
-FORMAT = 7  # bump when the tokenizer or layout changes, so old files are ignored
+DIRTY_REUSE_S = 10.0  # how long an index read during a write is reused before it is read again
+FORMAT = 10  # bump when the tokenizer or layout changes, so old files are ignored (10: bm25s segments, JSON)
 MERGE_SHARE = 0.2  # merge when paragraphs outside the largest segment (live or not) pass this share
 MAX_SEGMENTS = 8
 KEEP_MANIFESTS = 3  # older generations stay readable for processes still using them
@@ -216,6 +221,8 @@ class LexicalIndex:
         self.cache_dir = cache_dir
         self._generation: str | None = None
         self._bm25 = BM25()
+        self._built_at = 0.0
+        self._clean: tuple[str, BM25] | None = None  # the last index of a clean generation: the next base
         self._lock = threading.Lock()
 
     @property
@@ -229,12 +236,31 @@ class LexicalIndex:
         """The current BM25 index, brought up to date if the store changed since (`generation`: the
         store's token when the caller has just read it)."""
         generation = generation or self.store.generation()
+        if is_dirty(generation):
+            return self._dirty_index(generation)
         if generation == self._generation:
             return self._bm25
         with self._lock:
             if generation != self._generation:
                 self._bm25 = self._update(generation)
                 self._generation = generation
+                self._clean = (generation, self._bm25)
+        return self._bm25
+
+    def _dirty_index(self, generation: str) -> BM25:
+        """A write is under way (or was cut off where no writer's death can be seen: a Chroma server): the
+        index is brought up to date from the last clean one in memory, never saved, and brought up to date
+        again after a short while. Meetings count as changed by their meeting records, which a write puts in
+        last, so a meeting half-written is seen as it was before until its write completes."""
+        with self._lock:
+            if generation != self._generation or time.monotonic() - self._built_at > DIRTY_REUSE_S:
+                folder = self.folder
+                base = self._clean[1] if self._clean is not None else None
+                if base is None and folder is not None and folder.exists():
+                    base = self._load(folder, None)
+                self._bm25 = self._sync(base or BM25(), generation, None)
+                self._generation = generation
+                self._built_at = time.monotonic()
         return self._bm25
 
     def paragraphs(self, keys: Iterable[tuple[str, int]], index: BM25 | None = None) -> dict[Key, StoredParagraph]:
@@ -251,8 +277,12 @@ class LexicalIndex:
 
     def _update(self, generation: str) -> BM25:
         folder = self.folder
+        # A healed generation follows a write that was cut off: what it changed is not told by meeting
+        # records alone (a meeting's paragraphs may be new under its old record), so it is read whole.
+        healed = is_healed(generation)
         if folder is None:  # no cache directory: in memory only
-            return self._sync(self._bm25, generation, None)
+            base = self._clean[1] if self._clean is not None and not healed else BM25()
+            return self._sync(base, generation, None)
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one process indexes a generation; the others then map it
@@ -260,7 +290,12 @@ class LexicalIndex:
                 loaded = self._load(folder, generation)
                 if loaded is not None:
                     return loaded
-                base = self._bm25 if self._generation is not None else (self._load(folder, None) or BM25())
+                if healed:
+                    base = BM25()
+                elif self._clean is not None:
+                    base = self._clean[1]
+                else:
+                    base = self._load(folder, None) or BM25()
                 return self._sync(base, generation, folder)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -313,7 +348,10 @@ class LexicalIndex:
             old.unlink(missing_ok=True)
         used: set[str] = set()
         for m in manifests[:KEEP_MANIFESTS]:
-            used.update(json.loads(m.read_text(encoding="utf-8")).get("segments", []))
+            try:
+                used.update(str(n) for n in json.loads(m.read_text(encoding="utf-8")).get("segments", []))
+            except (ValueError, AttributeError, TypeError):  # not a manifest this code wrote: never used
+                m.unlink(missing_ok=True)
         for seg_dir in folder.glob("seg-*"):
             if seg_dir.name not in used:
                 shutil.rmtree(seg_dir, ignore_errors=True)  # a process still mapping it keeps its open files
@@ -329,7 +367,8 @@ class LexicalIndex:
                 manifest = json.loads(path.read_text(encoding="utf-8"))
                 if manifest.get("format") != FORMAT:
                     return None
-                reuse = {s.name: s for s in self._bm25.segments}
+                held = self._clean[1].segments if self._clean is not None else self._bm25.segments
+                reuse = {s.name: s for s in held}
                 segments = [reuse.get(n) or Segment.load(folder / n) for n in manifest["segments"]]
                 meetings = {m: (str(h), str(s)) for m, (h, s) in manifest["meetings"].items()}
                 return BM25(segments, meetings)

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from meeting_qa.profile import Profile
 from meeting_qa.store import StoredParagraph
+from meeting_qa.text.crosslingual import Lexicon
 from meeting_qa.text.fold import t2s
 from meeting_qa.text.rules import HAN
 from meeting_qa.text.tokenize import tokenize
@@ -124,6 +125,19 @@ class Catalog:
         self.cards = {
             mid: read_card(mid, sorted(ps, key=lambda p: p.paragraph.number), profile) for mid, ps in by_meeting.items()
         }
+        self._spellings: dict[str, list[str]] | None = None
+
+    def place_spellings(self, lexicon: Lexicon) -> dict[str, list[str]]:
+        """Toneless pinyin of every place the records name → those places (luyuan → 鹭原), built once."""
+        if self._spellings is None:
+            spelled: dict[str, list[str]] = {}
+            for card in self.cards.values():
+                for place in card.places:
+                    for form in lexicon.pinyin_forms(place):
+                        if place not in spelled.setdefault(form, []):
+                            spelled[form].append(place)
+            self._spellings = spelled
+        return self._spellings
 
     def __getitem__(self, meeting_id: str) -> MeetingCard:
         return self.cards[meeting_id]

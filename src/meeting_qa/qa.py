@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
@@ -22,7 +23,8 @@ from meeting_qa.lexical import LexicalIndex
 from meeting_qa.loaders import find_files, load_path
 from meeting_qa.minutes import ItemIndex
 from meeting_qa.retrieval import Candidate, HybridSearcher
-from meeting_qa.store import Store, make_client
+from meeting_qa.store import ChunkFn, Store, make_client
+from meeting_qa.storelock import StoreLock
 from meeting_qa.types import (
     Answer,
     FileReport,
@@ -79,11 +81,25 @@ class Engine:
         embeddings = embeddings or SentenceEmbeddings(
             settings.embedding_model, cache_dir=settings.cache_dir, query_int8=settings.query_int8
         )
+        reopen = None
         if client is None:
-            client = make_client(None if settings.chroma_url else settings.store_dir, settings.chroma_url)
+            # fresh: another engine of this process may hold an older view of the same directory
+            client = make_client(None if settings.chroma_url else settings.store_dir, settings.chroma_url, fresh=True)
+            if not settings.chroma_url:
+
+                def reopen() -> Any:
+                    return make_client(settings.store_dir, fresh=True)
+
         client_id = settings.chroma_url or str(Path(settings.store_dir).resolve())
+        lock = StoreLock(None if settings.chroma_url else Path(settings.store_dir), remote=bool(settings.chroma_url))
         store = Store(
-            client, embeddings, collection=settings.collection, model_label=embeddings.label, client_id=client_id
+            client,
+            embeddings,
+            collection=settings.collection,
+            model_label=embeddings.label,
+            client_id=client_id,
+            lock=lock,
+            reopen=reopen,
         )
         lexical = LexicalIndex(store, settings.cache_dir)
         if reranker is None and settings.reranker:
@@ -105,58 +121,94 @@ class Engine:
         paths: Iterable[str | Path],
         *,
         progress: ProgressFn | None = None,
+        replace: bool = False,
+        rename: bool = False,
+        on_chunk: ChunkFn | None = None,
         on_file: Callable[[FileReport], None] | None = None,
     ) -> IngestReport:
         """Parse, embed and store files as a stream: meetings flow from the loaders into the store in groups
         (see `Store.upsert_meetings`), so a corpus is never held whole and the model never waits for parsing
         of the whole corpus. `progress(source, done, total)` counts documents (`total`: files, or documents
-        parsed so far once bulk files have yielded more); `on_file` receives each file's report as it is made."""
-        files = find_files([Path(p) for p in paths])
+        parsed so far once bulk files have yielded more); `on_file` receives each file's report as it is made.
+
+        A problem with one file or one line of a bulk file is reported for it; the others still ingest.
+        A stored meeting from a different file is not replaced unless `replace`: that file is reported
+        failed, naming both (or, with `rename`, the newcomer gets a distinct id such as `minutes-2`).
+        """
         reports: list[FileReport] = []
-        known = 0
 
         def report(item: FileReport) -> None:
             reports.append(item)
             if on_file:
                 on_file(item)
 
+        missing: list[FileReport] = []
+        files = self._files(paths, missing)
+        for item in missing:
+            report(item)
+        known = 0
+
         def meetings() -> Iterator[Meeting]:
             nonlocal known
             # Two files with the same name in different folders would overwrite each other's meeting.
             seen: dict[str, str] = {}
             for path in files:
-                for item in load_path(path):
-                    if isinstance(item, LoaderError):
-                        report(FileReport(path=item.path or str(path), status="failed", error=str(item)))
-                    elif item.meeting_id in seen:
-                        report(
-                            FileReport(
-                                path=item.source,
-                                status="failed",
-                                meeting_id=item.meeting_id,
-                                error=f"{item.source}: meeting id {item.meeting_id!r} is also used by "
-                                f"{seen[item.meeting_id]}; rename one of the files",
+                if not _is_text(str(path)):
+                    shown = str(path).encode("utf-8", "backslashreplace").decode()
+                    report(
+                        FileReport(path=shown, status="failed", error=f"{shown}: the file name is not UTF-8; rename it")
+                    )
+                    continue
+                origin = _origin(path)
+                try:
+                    for item in load_path(path):
+                        if isinstance(item, LoaderError):
+                            report(FileReport(path=item.path or str(path), status="failed", error=str(item)))
+                        elif item.meeting_id in seen and not rename:
+                            report(
+                                FileReport(
+                                    path=item.source,
+                                    status="failed",
+                                    meeting_id=item.meeting_id,
+                                    error=f"{item.source}: meeting id {item.meeting_id!r} is also used by "
+                                    f"{seen[item.meeting_id]}; rename one of the files",
+                                )
                             )
-                        )
-                    else:
-                        seen[item.meeting_id] = item.source
-                        known += 1
-                        yield item
+                        else:
+                            seen.setdefault(item.meeting_id, item.source)
+                            known += 1
+                            yield dc_replace(item, origin=origin)
+                except (OSError, RecursionError, UnicodeError, ValueError, MemoryError) as e:
+                    report(FileReport(path=str(path), status="failed", error=f"{path}: {_describe(e)}"))
 
         changed = False
-        for done, (meeting, status) in enumerate(self.store.upsert_meetings(meetings()), 1):
-            changed = changed or status != "unchanged"
-            report(
-                FileReport(
-                    path=meeting.source,
-                    status=status,  # type: ignore[arg-type]
-                    meeting_id=meeting.meeting_id,
-                    paragraphs=len(meeting.paragraphs),
-                    warnings=meeting.warnings,
-                    cleaned=meeting.cleaned,
-                    encoding=meeting.encoding,
+        outcomes = self.store.upsert_meetings(meetings(), replace_other=replace, rename=rename, on_chunk=on_chunk)
+        for done, outcome in enumerate(outcomes, 1):
+            meeting = outcome.meeting
+            changed = changed or outcome.status in ("added", "updated")
+            if outcome.status == "conflict":
+                report(
+                    FileReport(
+                        path=meeting.source,
+                        status="failed",
+                        meeting_id=meeting.meeting_id,
+                        error=f"{meeting.source}: meeting {meeting.meeting_id!r} already exists from another file, "
+                        f"{outcome.other}; rename this file, delete that meeting first, or re-ingest with "
+                        f"--replace to overwrite it",
+                    )
                 )
-            )
+            else:
+                report(
+                    FileReport(
+                        path=meeting.source,
+                        status=outcome.status,  # type: ignore[arg-type]
+                        meeting_id=meeting.meeting_id,
+                        paragraphs=len(meeting.paragraphs),
+                        warnings=meeting.warnings,
+                        cleaned=meeting.cleaned,
+                        encoding=meeting.encoding,
+                    )
+                )
             if progress:
                 progress(meeting.source, done, max(known, len(files)))
         if changed:
@@ -164,6 +216,18 @@ class Engine:
             # The model's similarity scale, measured on what the store now holds (calibration.py).
             calibration_for(self.store, self.embeddings, refresh=True)
         return IngestReport(tuple(reports))
+
+    @staticmethod
+    def _files(paths: Iterable[str | Path], reports: list[FileReport]) -> list[Path]:
+        files: list[Path] = []
+        for p in paths:
+            try:
+                files.extend(find_files([Path(p)]))
+            except LoaderError as e:
+                reports.append(FileReport(path=e.path or str(p), status="failed", error=str(e)))
+            except OSError as e:
+                reports.append(FileReport(path=str(p), status="failed", error=f"{p}: {_describe(e)}"))
+        return files
 
     def filters(
         self,
@@ -179,7 +243,7 @@ class Engine:
         if start and end and start > end:
             raise InputError(f"since {start} is after until {end}", value=f"{start}..{end}")
         names = _check_speakers(speakers, self.list_meetings() if speakers is not None else [])
-        filters = Filters(_check_ids(meeting_ids), start, end, names)
+        filters = Filters(self._known(meeting_ids), start, end, names)
         return None if filters.empty else filters
 
     def candidates(self, question: str, *, k: int, filters: Filters | None = None) -> list[Candidate]:
@@ -217,6 +281,18 @@ class Engine:
 
         yield from stream_llm_answer(self.chat_model, question, language, cands, extractive)
 
+    def _known(self, meeting_ids: Sequence[str] | None) -> tuple[str, ...] | None:
+        """The meeting filter, checked: an unknown id is a typo to point out, not a topic the records lack."""
+        ids = _check_ids(meeting_ids)
+        if ids is None:
+            return None
+        known = self.store.exists(ids)
+        unknown = [m for m in ids if m not in known]
+        if unknown:
+            listed = ", ".join(repr(m) for m in unknown)
+            raise InputError(f"unknown meeting id {listed} (see `meeting-qa list` for the ids)", value=unknown[0])
+        return ids
+
     def list_meetings(self) -> list[MeetingInfo]:
         return self.store.list_meetings()
 
@@ -247,9 +323,43 @@ class Engine:
         return self.store.delete(meeting_id)
 
 
+def _is_text(value: str) -> bool:
+    # Bytes that are not UTF-8 (in a file name or an argument) arrive as lone surrogates no store can hold.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _origin(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # a symlink loop: the path as given still names the file
+        return str(path.absolute())
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, OSError):
+        return f"cannot read ({e.strerror or e})"
+    if isinstance(e, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(e, UnicodeError):
+        return f"invalid text ({e})"
+    if isinstance(e, MemoryError):
+        return "too large to read into memory"
+    return str(e)
+
+
 def _check_question(question: str) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty", value=repr(question))
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: undecodable bytes passed through surrogateescape
+        raise InputError(
+            f"the question holds an invalid character at position {e.start}", value=repr(question)
+        ) from None
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(
             f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}",

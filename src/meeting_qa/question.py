@@ -12,9 +12,9 @@ from typing import Protocol
 
 from meeting_qa.meetings import Catalog, MeetingCard
 from meeting_qa.profile import Profile
-from meeting_qa.text.crosslingual import STOP_EN, Lexicon, Translation, lemmas
+from meeting_qa.text.crosslingual import Lexicon, Translation
 from meeting_qa.text.fold import Language, detect_language, fold
-from meeting_qa.text.rules import HAN
+from meeting_qa.text.rules import ENGLISH_STOP_WORDS, HAN, base_forms
 from meeting_qa.text.tokenize import is_word, tokenize, words_with_parts
 
 _ENGLISH_WORD = re.compile(r"[a-z][a-z0-9-]*(?:'(?!s\b)[a-z]+)?")
@@ -48,13 +48,13 @@ class TextView:
 
     @cached_property
     def english(self) -> frozenset[str]:
-        return frozenset(form for t in self.tokens if t.isascii() for form in lemmas(t))
+        return frozenset(form for t in self.tokens if t.isascii() for form in base_forms(t))
 
     def mentions(self, term: str) -> bool:
         if term.isascii():
             if " " in term:
                 return term in self.folded
-            return term in self.tokens or any(form in self.english for form in lemmas(term))
+            return term in self.tokens or any(form in self.english for form in base_forms(term))
         return term in self.tokens or (len(term) >= 3 and term in self.folded)
 
 
@@ -145,9 +145,11 @@ def analyze(
     names = frozenset(names_in(text))
     has_english_records = catalog is not None and any(c.english for c in catalog.cards.values())
     concepts = _concepts(folded, language, translated, names, stats, profile, lexicon, has_english_records)
-    concepts = concepts + _place_concepts(names, concepts, lexicon, catalog, stats)
+    places = _place_concepts(names, lexicon, catalog, stats)
+    concepts = concepts + places
     terms = _terms(folded, kinds, concepts, translated, stats, profile)
-    meetings = _named_meetings(folded, names, terms, catalog, lexicon, profile)
+    spelled = {c.alternatives[0] for c in places}  # Chinese places the question spells in pinyin
+    meetings = _named_meetings(folded, spelled, terms, catalog, profile)
     if meetings and catalog is not None:
         concepts, terms = _mark_meeting_names(concepts, terms, [catalog[m] for m in meetings], profile)
     speakers = _named_speakers(folded, catalog, dict(meetings))
@@ -220,7 +222,7 @@ def _concepts(
                 core=tr.curated and not tr.framing,
             )
         for word in _ENGLISH_WORD.findall(folded):
-            if word in covered or word in profile.framing_en or word in STOP_EN or len(word) < 3:
+            if word in covered or word in profile.framing_en or word in ENGLISH_STOP_WORDS or len(word) < 3:
                 continue
             # Words the dictionary does not know (names: Kestrel, Calloway) speak for themselves.
             add([word], english_only=True)
@@ -237,7 +239,6 @@ def _concepts(
 
 def _place_concepts(
     names: frozenset[str],
-    concepts: Sequence[Concept],
     lexicon: Lexicon | None,
     catalog: Catalog | None,
     stats: TermStats,
@@ -245,27 +246,13 @@ def _place_concepts(
     """English spellings of Chinese place names (Luyuan → 鹭原) join the concept of that name."""
     if lexicon is None or catalog is None or not names:
         return []
-    spelled = _place_spellings(catalog, lexicon)
+    spelled = catalog.place_spellings(lexicon)
     out: list[Concept] = []
     for name in names:
         for place in spelled.get(name.replace("-", ""), ()):
             weight, absent = _weight([place], stats)
             out.append(Concept((place, name), weight, absent=absent, loose=True))
     return out
-
-
-def _place_spellings(catalog: Catalog, lexicon: Lexicon) -> dict[str, list[str]]:
-    cached = getattr(catalog, "_spellings", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    spelled: dict[str, list[str]] = {}
-    for card in catalog.cards.values():
-        for place in card.places:
-            for form in lexicon.pinyin_forms(place):
-                if place not in spelled.setdefault(form, []):
-                    spelled[form].append(place)
-    catalog._spellings = spelled  # type: ignore[attr-defined]
-    return spelled
 
 
 def _terms(
@@ -285,7 +272,7 @@ def _terms(
                 terms[term] = profile.fusion.kind_terms
     for token, count in Counter(tokenize(folded, folded=True)).items():
         # Interrogatives say nothing; answer-type words ("which principles") say little.
-        if token not in profile.question_words and token not in STOP_EN:
+        if token not in profile.question_words and token not in ENGLISH_STOP_WORDS:
             weight = profile.type_word_weight if (token in profile.type_words or token in profile.framing_en) else 1.0
             terms[token] = count * weight
     for tr in translated:
@@ -307,10 +294,9 @@ def _terms(
 
 def _named_meetings(
     folded: str,
-    names: frozenset[str],
+    spelled: set[str],
     terms: Mapping[str, float],
     catalog: Catalog | None,
-    lexicon: Lexicon | None,
     profile: Profile,
 ) -> dict[str, float]:
     """Meetings the question names by place, body, month or title words — 0..1, relative to the best."""
@@ -323,9 +309,7 @@ def _named_meetings(
     scores: dict[str, float] = {}
     for card in catalog.cards.values():
         score = 0.0
-        place = any(p in folded for p in card.places if len(p) >= 2)
-        if not place and lexicon is not None and names:
-            place = any(form in names for p in card.places for form in lexicon.pinyin_forms(p))
+        place = any(p in folded or p in spelled for p in card.places if len(p) >= 2)
         score += 0.6 if place else 0.0
         title_hits = sum(1 for w in card.title_words if w in words and w not in ("meeting", "committee"))
         score += min(0.6, 0.3 * title_hits) if card.english else 0.0

@@ -23,7 +23,7 @@ from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.lexical import BM25, LexicalIndex
 from meeting_qa.meetings import Catalog, states_date
 from meeting_qa.profile import FusionWeights, Profile, default_profile
-from meeting_qa.question import Question, TextView, analyze, coverage
+from meeting_qa.question import Concept, Question, TextView, analyze, coverage
 from meeting_qa.store import Store, StoredParagraph, paragraph_id, sentence_id
 from meeting_qa.text.crosslingual import lexicon
 from meeting_qa.types import Filters, Passage
@@ -52,15 +52,7 @@ class Signals:
     calibration: Calibration = field(default_factory=Calibration)
 
     @property
-    def folded(self) -> str:
-        return self.question.folded
-
-    @property
-    def language(self) -> str:
-        return self.question.language
-
-    @property
-    def concepts(self) -> Sequence[Any]:
+    def concepts(self) -> Sequence[Concept]:
         return self.question.concepts
 
 
@@ -91,6 +83,15 @@ class Candidate:
             speaker=p.speaker,
             timestamp=p.timestamp,
         )
+
+
+OPENING_KINDS = frozenset({"who", "when", "attendance"})
+
+
+def _opens_record(catalog: Catalog | None, meeting_id: str) -> bool:
+    """Whether the meeting's first paragraph is the genre's opening (its own name was read from it)."""
+    card = catalog.get(meeting_id) if catalog is not None else None
+    return card is not None and card.heading != card.title
 
 
 def _blend(paragraph: float | None, sentence: float | None, share: float) -> float:
@@ -205,6 +206,8 @@ class HybridSearcher:
         about_meeting_date = q.about_meeting and "when" in kinds
         named = q.named_meetings
         speakers = set(q.speakers)
+        # Questions the opening paragraph itself answers: who chaired, when, who attended, which meeting.
+        opening_penalised = w.opening_penalty > 0 and not (q.kinds & OPENING_KINDS or q.which_meeting or q.across)
         meeting_cov: dict[str, float] = {}
         out: list[Candidate] = []
         for key in keys:
@@ -229,6 +232,8 @@ class HybridSearcher:
                 # "The meeting" is a meeting record (these carry their date), not a reference text about meetings.
                 score += w.meeting_record
             mid = sp.meeting_id
+            if opening_penalised and sp.paragraph.number == 1 and _opens_record(sig.catalog, mid):
+                score -= w.opening_penalty
             score += w.named_meeting * named.get(mid, 0.0)
             if sp.paragraph.speaker and (mid, sp.paragraph.speaker) in speakers:
                 score += w.named_speaker

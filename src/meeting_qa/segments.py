@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from meeting_qa.store import StoredParagraph, _stored
+from meeting_qa.records import StoredParagraph, stored_paragraph
 from meeting_qa.text.tokenize import tokenize
 
 K1 = 1.2
@@ -114,7 +114,7 @@ class Segment:
 
     def paragraph(self, doc: int) -> StoredParagraph:
         item = self.corpus[doc]
-        return _stored(item["meta"], item["folded"])
+        return stored_paragraph(item["meta"], item["folded"])
 
     def substring_docs(self, term: str) -> np.ndarray:
         """Documents whose folded text contains `term` (one pass over the joined texts in C)."""

@@ -1,40 +1,68 @@
-"""Chroma storage: one collection per store holding meetings, paragraphs and sentences.
-
-Records (ids are stable, so re-ingest is idempotent):
-- `m::<meeting>`            kind=meeting    title, date, source, content hash, paragraph count
-- `p::<meeting>::<n>`       kind=paragraph  document = folded text (what is embedded); metadata `text` = display text
-- `s::<meeting>::<n>::<k>`  kind=sentence   document = folded sentence; `start`/`end` offsets into the display text
+"""Chroma storage: one collection per store holding meetings, paragraphs and sentences (see `records`).
 
 The collection's metadata records the embedding model that built it and a generation token that changes
-on every write, so derived indexes (the lexical index) notice changes made by other processes too.
+on every write, so derived indexes (the lexical index) notice changes made by other processes too. The
+token is marked dirty (`writing-…`) before a write's first change and made clean after its last: a process
+killed in between leaves it dirty, so no reader trusts an index derived during or before the write, and
+the next process that finds no writer alive heals it.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from meeting_qa.chroma_client import make_client
 from meeting_qa.errors import ModelMismatchError, StoreError
-from meeting_qa.text.fold import fold
-from meeting_qa.types import Filters, Meeting, MeetingInfo, Paragraph, Sentence, day_number
+from meeting_qa.records import (
+    RECORDS_VERSION,
+    Outcome,
+    Records,
+    StoredParagraph,
+    identify,
+    meeting_record_id,
+    paragraph_id,
+    parse_id,
+    record_count,
+    records_for,
+    sentence_id,
+    stored_paragraph,
+)
+from meeting_qa.storelock import StoreLock
+from meeting_qa.types import Filters, Meeting, MeetingInfo, day_number
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+__all__ = [
+    "Hit",
+    "Outcome",
+    "Store",
+    "StoredParagraph",
+    "make_client",
+    "meeting_record_id",
+    "paragraph_id",
+    "parse_id",
+    "record_count",
+    "sentence_id",
+]
+
 BATCH = 256  # records per Chroma write when the client cannot tell its maximum
-# Version of the records' metadata layout: a meeting stored with an older one is rewritten on re-ingest
-# even when its text is unchanged (version 2 added `day` and `speaker` to every record, for filters).
-RECORDS_VERSION = 2
 # Texts embedded in one call across meetings: large enough that length sorting leaves little padding and
-# per-call overhead vanishes, small enough that a group's vectors and records stay a few MB.
+# per-call overhead vanishes, small enough that a group's vectors and records stay a few MB. A meeting larger
+# than this is embedded and written in chunks of this many.
 EMBED_GROUP = 2048
-Status = str  # "added" | "updated" | "unchanged"
+DIRTY = "writing-"
+HEALED = "healed-"  # the token a process gives a store it found marked by a writer that died
+RETIRE_AFTER_S = 120.0  # an earlier view of the store is closed this long after it was replaced
+Status = str  # "added" | "updated" | "unchanged" | "conflict"
+ChunkFn = Callable[[str, int, int], None]  # (source, passages written, passages of this group)
 
 
 @dataclass(frozen=True)
@@ -46,83 +74,6 @@ class Hit:
     kind: str  # "paragraph" | "sentence"
     similarity: float
     sentence: int = 0
-
-
-def meeting_record_id(meeting_id: str) -> str:
-    return f"m::{meeting_id}"
-
-
-def paragraph_id(meeting_id: str, paragraph: int) -> str:
-    return f"p::{meeting_id}::{paragraph}"
-
-
-def sentence_id(meeting_id: str, paragraph: int, sentence: int) -> str:
-    """The record of a paragraph's `sentence`-th sentence (1-based); only paragraphs of several sentences
-    have sentence records (a one-sentence paragraph's record stands for its sentence)."""
-    return f"s::{meeting_id}::{paragraph}::{sentence}"
-
-
-def parse_id(record_id: str) -> tuple[str, str, int, int] | None:
-    """(kind, meeting_id, paragraph, sentence) of a paragraph or sentence record id; None for others."""
-    try:
-        if record_id.startswith("s::"):
-            mid, n, k = record_id[3:].rsplit("::", 2)
-            return "sentence", mid, int(n), int(k)
-        if record_id.startswith("p::"):
-            mid, n = record_id[3:].rsplit("::", 1)
-            return "paragraph", mid, int(n), 0
-    except ValueError:
-        return None
-    return None
-
-
-@dataclass(frozen=True)
-class StoredParagraph:
-    meeting_id: str
-    paragraph: Paragraph
-    folded: str
-    title: str
-    date: str | None
-
-
-def make_client(store_dir: Path | None = None, chroma_url: str | None = None) -> Any:
-    """A Chroma client: HTTP when a server URL is given, else persistent at `store_dir`; telemetry off."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if chroma_url:
-            from urllib.parse import urlparse
-
-            url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-            if not url.hostname:
-                raise StoreError(f"MEETING_QA_CHROMA_URL={chroma_url!r} has no host", value=chroma_url)
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        if store_dir is None:
-            return chromadb.EphemeralClient(settings=chroma_settings)
-        store_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(store_dir), settings=chroma_settings)
-    except StoreError:
-        raise
-    except Exception as e:
-        where = chroma_url or str(store_dir)
-        raise StoreError(f"cannot open the Chroma store at {where}: {e}", value=where) from e
-
-
-def record_count(meeting: Meeting) -> int:
-    """Texts embedded for a meeting: its paragraphs, the sentences of multi-sentence ones, its title."""
-    return 1 + sum(1 + (len(p.sentences) if len(p.sentences) > 1 else 0) for p in meeting.paragraphs)
-
-
-def _meta(**values: Any) -> dict[str, Any]:
-    # Chroma metadata values cannot be None.
-    return {k: v for k, v in values.items() if v is not None}
 
 
 class Store:
@@ -142,20 +93,30 @@ class Store:
         collection: str = "meetings",
         model_label: str,
         client_id: str = "ephemeral",
+        lock: StoreLock | None = None,
+        reopen: Callable[[], Any] | None = None,
     ) -> None:
-        self.client = client
         self.client_id = client_id  # where the data lives (path or URL): names derived caches
         self.embeddings = embeddings
         self.collection_name = collection
         self.model_label = model_label
+        self.lock = lock or StoreLock(None)
+        self.reopen = reopen  # a fresh client of the same embedded store (see `make_client(fresh=True)`)
+        self._open(client)
+        self._known_token: str | None = None  # the generation this process last saw or wrote
+        self._retired: list[tuple[float, Any]] = []  # earlier views of the store, closed after a while
+
+    def _open(self, client: Any) -> None:
         try:
             # No embedding function: every vector comes from `embeddings` (Chroma's default would fetch a model).
-            self.collection = client.get_or_create_collection(
-                name=collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            collection = client.get_or_create_collection(
+                name=self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         except Exception as e:
-            raise StoreError(f"cannot open Chroma collection {collection!r}: {e}", value=collection) from e
-        self._checked = False
+            raise StoreError(
+                f"cannot open Chroma collection {self.collection_name!r}: {e}", value=self.collection_name
+            ) from e
+        self.client, self.collection = client, collection
 
     # -- model fingerprint and change token ---------------------------------------------------------
 
@@ -175,13 +136,12 @@ class Store:
                 f"elsewhere), or set MEETING_QA_EMBEDDING_MODEL back to {built_with!r}",
                 value=self.model_label,
             )
-        self._checked = True
-        return str(meta.get("generation", "empty"))
+        return self._token(meta)
 
     def generation(self) -> str:
-        """A token that changes whenever any process writes to this store."""
-        meta = self._fresh_metadata()
-        return str(meta.get("generation", "empty"))
+        """A token that changes whenever any process writes to this store; `is_dirty` while a write is
+        under way (or was cut off)."""
+        return self._token(self._fresh_metadata())
 
     def metadata(self) -> dict[str, Any]:
         """The collection's metadata as stored now (model, generation, calibration)."""
@@ -189,67 +149,130 @@ class Store:
 
     def update_metadata(self, values: dict[str, Any]) -> None:
         """Add derived facts (e.g. the model's calibration) to the collection's metadata; not a data write,
-        so the generation token stays."""
-        meta = self._fresh_metadata()
-        meta.update(values)
-        meta.pop("hnsw:space", None)
-        self.collection.modify(metadata=meta)
+        so the generation token stays. Under the write lock: a read-modify-write of the metadata racing a
+        writer would put back the token it had just marked."""
+        with self.lock.hold():
+            meta = self._fresh_metadata()
+            meta.update(values)
+            meta.pop("hnsw:space", None)
+            self.collection.modify(metadata=meta)
 
-    def _touch(self) -> None:
+    def _token(self, meta: dict[str, Any]) -> str:
+        token = str(meta.get("generation", "empty"))
+        if is_dirty(token) and not self.lock.writer_alive():
+            # The writer that marked the store died inside its write: what it wrote is what the store holds,
+            # so a fresh token (`healed-…`) tells every derived index to rebuild from it once, and then to
+            # trust it again.
+            try:
+                with self.lock.hold():
+                    token = str(self._fresh_metadata().get("generation", "empty"))
+                    if is_dirty(token):
+                        self._follow(token)
+                        token = self._set_token(HEALED + uuid.uuid4().hex)
+            except (StoreError, OSError):
+                pass  # a store this process may only read: it stays marked, and derived indexes are not kept
+        self._follow(token)
+        return token
+
+    def _follow(self, token: str) -> None:
+        """Take a fresh view of the store when another process has written to it since this one looked."""
+        if self._known_token is not None and token != self._known_token and self.reopen is not None:
+            now = time.monotonic()
+            # The old view is closed only once requests that may still be using it are long finished.
+            for _, client in [r for r in self._retired if now - r[0] > RETIRE_AFTER_S]:
+                _close(client)
+            self._retired = [r for r in self._retired if now - r[0] <= RETIRE_AFTER_S]
+            self._retired.append((now, self.client))
+            self._open(self.reopen())
+        self._known_token = token
+
+    def _set_token(self, token: str) -> str:
         meta = self._fresh_metadata()
-        meta.update(embedding_model=self.model_label, generation=uuid.uuid4().hex)
+        meta.update(embedding_model=self.model_label, generation=token)
         meta.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to change it
         self.collection.modify(metadata=meta)
+        self._known_token = token
+        return token
+
+    def _begin_write(self) -> None:
+        self._set_token(DIRTY + uuid.uuid4().hex)
+
+    def _end_write(self) -> None:
+        self._set_token(uuid.uuid4().hex)
 
     # -- writes ---------------------------------------------------------------------------------------
 
     def stored_hash(self, meeting_id: str) -> str | None:
-        got = self.collection.get(ids=[meeting_record_id(meeting_id)], include=["metadatas"])
-        metas = got.get("metadatas") or []
-        return str(metas[0].get("content_hash")) if metas else None
+        meta = self._stored_meta([meeting_id]).get(meeting_id)
+        return str(meta.get("content_hash")) if meta else None
 
-    def upsert_meetings(self, meetings: Iterable[Meeting]) -> Iterator[tuple[Meeting, Status]]:
-        """Add or replace meetings, yielding each one's status once it is written.
+    def upsert_meetings(
+        self,
+        meetings: Iterable[Meeting],
+        *,
+        replace_other: bool = False,
+        rename: bool = False,
+        on_chunk: ChunkFn | None = None,
+    ) -> Iterator[Outcome]:
+        """Add or replace meetings, yielding each one's outcome once it is written.
 
-        Meetings are consumed as they come (a corpus is never held whole) and written in groups: the texts
-        of a group's meetings are embedded in one call, so short texts of many meetings share batches and
-        length sorting cuts padding, and records go to Chroma in its maximum batch size. A group's old
-        entries are deleted only after its new vectors exist, and meeting records are written last: an
+        A stored meeting that came from another file (`origin`) is not replaced unless `replace_other`;
+        it is a "conflict", or with `rename` the newcomer gets the first free id `<id>-2`, `<id>-3`, ….
+
+        The whole call holds the store's write lock. Meetings are consumed as they come (a corpus is never
+        held whole) and written in groups of about `EMBED_GROUP` texts: a group's texts are embedded in one
+        call, so short texts of many meetings share batches and length sorting cuts padding, and records go
+        to Chroma in its maximum batch size; a meeting larger than a group is embedded and written in chunks.
+        A meeting's meeting record is written last and stale entries are removed just before it: an
         interrupted ingest never leaves a listed meeting half-written, and re-ingesting finishes the job.
         """
-        if not self._checked:
-            self.check_model()
-        group: list[Meeting] = []
-        size = 0
-        for m in meetings:
-            group.append(m)
-            size += record_count(m)
-            if size >= EMBED_GROUP:
-                yield from self._upsert_group(group)
-                group, size = [], 0
-        if group:
-            yield from self._upsert_group(group)
+        with self.lock.hold():
+            self.check_model()  # also brings this process's view up to date before it writes
+            claimed: dict[str, str] = {}  # id → source of the meetings this call writes
+            group: list[Meeting] = []
+            size = 0
+            for m in meetings:
+                n = record_count(m)
+                if group and size + n > EMBED_GROUP:
+                    yield from self._upsert_group(group, claimed, replace_other, rename, on_chunk)
+                    group, size = [], 0
+                group.append(m)
+                size += n
+            if group:
+                yield from self._upsert_group(group, claimed, replace_other, rename, on_chunk)
 
-    def _upsert_group(self, group: list[Meeting]) -> Iterator[tuple[Meeting, Status]]:
-        stored = self._stored_hashes([m.meeting_id for m in group])
+    def _upsert_group(
+        self,
+        group: list[Meeting],
+        claimed: dict[str, str],
+        replace_other: bool,
+        rename: bool,
+        on_chunk: ChunkFn | None,
+    ) -> Iterator[Outcome]:
+        """Identify a group's meetings against the store and write the pending ones."""
+        stored = self._stored_meta([m.meeting_id for m in group])
         pending: list[Meeting] = []
         for m in group:
-            if stored.get(m.meeting_id) == m.content_hash:
-                yield m, "unchanged"
+            outcome = identify(m, stored, claimed, lambda mid: self._stored_meta([mid]).get(mid), replace_other, rename)
+            if outcome.status == "pending":
+                pending.append(outcome.meeting)
+                claimed[outcome.meeting.meeting_id] = outcome.meeting.source
             else:
-                pending.append(m)
+                yield outcome
         if pending:
-            yield from self._write_group(pending, stored)
+            yield from self._write_group(pending, stored, on_chunk)
 
-    def _stored_hashes(self, meeting_ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def _stored_meta(self, meeting_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         ids = [meeting_record_id(m) for m in dict.fromkeys(meeting_ids)]
         for i in range(0, len(ids), 500):
             got = self.collection.get(ids=ids[i : i + 500], include=["metadatas"])
             for meta in got.get("metadatas") or []:
-                # An older records layout never matches a content hash: the meeting is rewritten ("updated").
-                stale = "" if int(meta.get("records", 1)) >= RECORDS_VERSION else "|old-records"
-                out[str(meta["meeting_id"])] = str(meta.get("content_hash")) + stale
+                held = dict(meta)
+                if int(held.get("records", 1)) < RECORDS_VERSION:
+                    # An older records layout never matches a content hash: the meeting is rewritten ("updated").
+                    held["content_hash"] = f"{held.get('content_hash')}|old-records"
+                out[str(meta["meeting_id"])] = held
         return out
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -258,41 +281,66 @@ class Store:
             return np.asarray(encode(texts), dtype=np.float32)
         return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
 
-    def _write_group(self, group: list[Meeting], stored: dict[str, str]) -> Iterator[tuple[Meeting, Status]]:
-        records = [meeting_records(m) for m in group]
-        # Embed everything before touching the old entries: a failure here leaves the store as it was.
-        vectors = self._embed([t for _, ts, _ in records for t in ts])
-        ids: list[str] = []
-        docs: list[str] = []
-        metas: list[dict[str, Any]] = []
-        rows: list[int] = []
-        last: list[int] = []  # meeting records: written after every paragraph and sentence of the group
-        offset = 0
-        for ids_m, texts_m, metas_m in records:
-            for j in range(len(ids_m)):
-                (last if metas_m[j]["kind"] == "meeting" else rows).append(offset + j)
-            ids += ids_m
-            docs += texts_m
-            metas += metas_m
-            offset += len(ids_m)
-        mids = [m.meeting_id for m in group]
+    def _write_group(
+        self, group: list[Meeting], stored: dict[str, dict[str, Any]], on_chunk: ChunkFn | None
+    ) -> Iterator[Outcome]:
+        records = [records_for(m) for m in group]
+        flat = [(r.ids[i], r.texts[i], r.metas[i]) for r in records for i in range(len(r.ids))]
+        source = group[0].source if len(group) == 1 else f"{len(group)} meetings"
+        batch = self._max_batch()
+        # Embedded and written a chunk at a time (one chunk unless one meeting is larger than a group): a
+        # 50 MB file is not one embedding call holding everything in memory before its first write. Meeting
+        # records wait for the end (they mark a meeting complete). The store is marked as being written from
+        # just before a group's first change to just after its last: each group is a generation of its own,
+        # so readers (and their lexical index) follow a long ingest group by group.
+        last: dict[str, tuple[np.ndarray, str, dict[str, Any]]] = {}
+        marked = False
         try:
-            if any(mid in stored for mid in mids) or self._any_entries(mids):
-                self.collection.delete(where={"meeting_id": {"$in": mids}})
-            batch = self._max_batch()
-            for part in (rows, last):
-                for i in range(0, len(part), batch):
-                    sel = part[i : i + batch]
-                    self.collection.add(
-                        ids=[ids[r] for r in sel],
+            for i in range(0, len(flat), EMBED_GROUP):
+                chunk = flat[i : i + EMBED_GROUP]
+                vectors = self._embed([t for _, t, _ in chunk])
+                if not marked:
+                    self._begin_write()
+                    marked = True
+                body: list[int] = []
+                for j, (rid, text, meta) in enumerate(chunk):
+                    if meta["kind"] == "meeting":
+                        last[rid] = (vectors[j], text, meta)
+                    else:
+                        body.append(j)
+                for j in range(0, len(body), batch):
+                    sel = body[j : j + batch]
+                    self.collection.upsert(
+                        ids=[chunk[r][0] for r in sel],
                         embeddings=vectors[sel],
-                        documents=[docs[r] for r in sel],
-                        metadatas=[metas[r] for r in sel],
+                        documents=[chunk[r][1] for r in sel],
+                        metadatas=[chunk[r][2] for r in sel],
                     )
+                if on_chunk:
+                    on_chunk(source, i + len(chunk), len(flat))
+            stale = self._stale_entries(group, records)
+            for meeting, rec in zip(group, records, strict=True):
+                gone = stale.get(meeting.meeting_id, [])
+                for i in range(0, len(gone), batch):
+                    self.collection.delete(ids=gone[i : i + batch])
+                vec, text, meta = last[rec.ids[-1]]
+                self.collection.upsert(ids=[rec.ids[-1]], embeddings=vec[None, :], documents=[text], metadatas=[meta])
+                yield Outcome(meeting, "added" if stored.get(meeting.meeting_id) is None else "updated")
         finally:
-            self._touch()
-        for m in group:
-            yield m, "updated" if m.meeting_id in stored else "added"
+            if marked:
+                self._end_write()
+
+    def _stale_entries(self, group: list[Meeting], records: list[Records]) -> dict[str, list[str]]:
+        """Entries of earlier versions of these meetings that the new ones no longer have (fewer paragraphs,
+        or an ingest cut off before), by meeting: one read for the whole group."""
+        keep = {i for r in records for i in r.ids}
+        got = self.collection.get(where={"meeting_id": {"$in": [m.meeting_id for m in group]}}, include=[])
+        out: dict[str, list[str]] = {}
+        for rid in got.get("ids") or []:
+            parsed = parse_id(rid)
+            if rid not in keep and parsed is not None:
+                out.setdefault(parsed[1], []).append(rid)
+        return out
 
     def _max_batch(self) -> int:
         try:
@@ -300,18 +348,26 @@ class Store:
         except Exception:  # an older server without the call
             return BATCH
 
-    def _any_entries(self, meeting_ids: Sequence[str]) -> bool:
-        """Whether any of these meetings has entries (even without a meeting record: an interrupted ingest)."""
-        got = self.collection.get(where={"meeting_id": {"$in": list(meeting_ids)}}, limit=1, include=[])
+    def _has_entries(self, meeting_id: str) -> bool:
+        got = self.collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
         return bool(got.get("ids"))
 
     def delete(self, meeting_id: str) -> bool:
         """Remove a meeting and all its entries; False when it was not there."""
-        if not self._any_entries([meeting_id]):
-            return False
-        self.collection.delete(where={"meeting_id": meeting_id})
-        self._touch()
-        return True
+        with self.lock.hold():
+            self.generation()  # brings this process's view up to date before it writes
+            if not self._has_entries(meeting_id):
+                return False
+            self._begin_write()
+            try:
+                self.collection.delete(where={"meeting_id": meeting_id})
+            finally:
+                self._end_write()
+            return True
+
+    def exists(self, meeting_ids: Sequence[str]) -> set[str]:
+        """Which of these meetings the store lists."""
+        return set(self._stored_meta(meeting_ids))
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -338,7 +394,8 @@ class Store:
             where = {"$and": [where, {"meeting_id": {"$in": list(meeting_ids)}}]}
         got = self.collection.get(where=where, include=["metadatas", "documents"])
         out = [
-            _stored(meta, doc) for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True)
+            stored_paragraph(meta, doc)
+            for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True)
         ]
         return sorted(out, key=lambda s: (s.meeting_id, s.paragraph.number))
 
@@ -349,7 +406,7 @@ class Store:
         got = self.collection.get(ids=[paragraph_id(m, n) for m, n in keys], include=["metadatas", "documents"])
         out = {}
         for meta, doc in zip(got.get("metadatas") or [], got.get("documents") or [], strict=True):
-            sp = _stored(meta, doc)
+            sp = stored_paragraph(meta, doc)
             out[(sp.meeting_id, sp.paragraph.number)] = sp
         return out
 
@@ -397,6 +454,12 @@ class Store:
         return hits[:k]
 
 
+def _close(client: Any) -> None:
+    """Let go of an earlier view; chromadb offers no public close for one client, so its vector index is
+    freed by the garbage collector once nothing refers to it."""
+    del client
+
+
 def filter_where(kinds: Sequence[str], filters: Filters) -> dict[str, Any]:
     """The Chroma `where` clause for records of these kinds that pass the filters."""
     clauses: list[dict[str, Any]] = [{"kind": {"$in": list(kinds)}} if len(kinds) > 1 else {"kind": kinds[0]}]
@@ -411,73 +474,12 @@ def filter_where(kinds: Sequence[str], filters: Filters) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def meeting_records(meeting: Meeting) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """A meeting's Chroma records: ids, the folded texts that are embedded, metadata."""
-    ids: list[str] = []
-    texts: list[str] = []
-    metas: list[dict[str, Any]] = []
-    mid = meeting.meeting_id
-    day = day_number(meeting.date)
-    for p in meeting.paragraphs:
-        ids.append(paragraph_id(mid, p.number))
-        texts.append(fold(p.text))
-        metas.append(
-            _meta(
-                kind="paragraph",
-                meeting_id=mid,
-                paragraph=p.number,
-                text=p.text,
-                sentences=json.dumps([[s.start, s.end] for s in p.sentences]),
-                speaker=p.speaker,
-                timestamp=p.timestamp,
-                title=meeting.title,
-                date=meeting.date,
-                day=day,
-            )
-        )
-        if len(p.sentences) > 1:
-            for k, s in enumerate(p.sentences, 1):
-                ids.append(sentence_id(mid, p.number, k))
-                texts.append(fold(p.text[s.start : s.end]))
-                metas.append(
-                    _meta(
-                        kind="sentence",
-                        meeting_id=mid,
-                        paragraph=p.number,
-                        sentence=k,
-                        start=s.start,
-                        end=s.end,
-                        speaker=p.speaker,
-                        day=day,
-                    )
-                )
-    ids.append(meeting_record_id(mid))
-    texts.append(fold(meeting.title))
-    metas.append(
-        _meta(
-            kind="meeting",
-            meeting_id=mid,
-            title=meeting.title,
-            date=meeting.date,
-            source=meeting.source,
-            content_hash=meeting.content_hash,
-            paragraphs=len(meeting.paragraphs),
-            speakers=json.dumps(
-                list(dict.fromkeys(p.speaker for p in meeting.paragraphs if p.speaker)), ensure_ascii=False
-            ),
-            records=RECORDS_VERSION,
-        )
-    )
-    return ids, texts, metas
+def is_dirty(token: str) -> bool:
+    """Whether a generation token marks a write under way or cut off (no derived index may be kept for it)."""
+    return token.startswith(DIRTY)
 
 
-def _stored(meta: dict[str, Any], folded: str) -> StoredParagraph:
-    sentences = tuple(Sentence(int(a), int(b)) for a, b in json.loads(str(meta.get("sentences", "[]"))))
-    paragraph = Paragraph(
-        number=int(meta["paragraph"]),
-        text=str(meta["text"]),
-        sentences=sentences,
-        speaker=meta.get("speaker"),
-        timestamp=meta.get("timestamp"),
-    )
-    return StoredParagraph(str(meta["meeting_id"]), paragraph, folded, str(meta.get("title", "")), meta.get("date"))
+def is_healed(token: str) -> bool:
+    """Whether a generation token follows a write that was cut off: an index derived incrementally from an
+    earlier generation cannot tell what that write changed, so derived indexes read the store whole."""
+    return token.startswith(HEALED)

@@ -38,6 +38,7 @@ class Meeting:
     warnings: tuple[str, ...] = ()
     cleaned: tuple[str, ...] = ()  # human-readable notes on what cleaning removed or changed
     encoding: str | None = None  # the text encoding the file was decoded with (None for .docx/.pdf)
+    origin: str = ""  # the file it came from (resolved): a different file never silently replaces it
 
 
 @dataclass(frozen=True)

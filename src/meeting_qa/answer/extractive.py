@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from meeting_qa.answer import messages
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
-from meeting_qa.question import TextView, coverage
+from meeting_qa.question import Concept, TextView, coverage
 from meeting_qa.retrieval import Candidate, Signals, meeting_view
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
@@ -230,26 +229,28 @@ class ExtractiveAnswerer:
     def _other_parts(self, sig: Signals, scored: Sequence[Scored], chosen: Sequence[Scored]) -> list[Scored]:
         """A question of several parts ("有多少台？要在什么时候前完成？") gets a sentence for each part that the
         chosen sentences leave unanswered: the best-scored sentence that covers that part."""
-        extra: list[Scored] = []
         parts = [p for p in _PARTS.split(sig.question.folded) if p.strip()]
-        for part in parts if len(parts) > 1 else []:
+        if len(parts) < 2:
+            return []
+        extra: list[Scored] = []
+        for part in parts:
             concepts = [c for c in sig.concepts if not c.names_meeting and any(a in part for a in c.alternatives)]
             kinds = self.profile.question_kinds(part) & self.profile.answer_types
             if not concepts and not kinds:
                 continue
-
-            def answers(x: Scored, concepts: Sequence[Any] = concepts, kinds: frozenset[str] = kinds) -> bool:
-                p = x.cand.stored.paragraph
-                text = TextView(fold(p.text[x.span.start : x.span.end]))
-                covers = not concepts or any(c.covered_by(text) for c in concepts)
-                return covers and all(self.profile.answers_kind(k, text.folded) for k in kinds)
-
-            if any(answers(x) for x in [*chosen, *extra]):
+            if any(self._answers_part(x, concepts, kinds) for x in [*chosen, *extra]):
                 continue
-            found = next((x for x in scored[:12] if answers(x)), None)
+            found = next((x for x in scored[:12] if self._answers_part(x, concepts, kinds)), None)
             if found is not None and found.cand.stored.meeting_id == chosen[0].cand.stored.meeting_id:
                 extra.append(found)
         return extra
+
+    def _answers_part(self, x: Scored, concepts: Sequence[Concept], kinds: frozenset[str]) -> bool:
+        """Whether a sentence covers one part of a question: one of its words, and its kinds of answer."""
+        p = x.cand.stored.paragraph
+        text = TextView(fold(p.text[x.span.start : x.span.end]))
+        covers = not concepts or any(c.covered_by(text) for c in concepts)
+        return covers and all(self.profile.answers_kind(k, text.folded) for k in kinds)
 
     def _trim(self, sig: Signals, s: Scored) -> Sentence:
         """Long sentences are cut to the clause window that best matches the question."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,13 +30,22 @@ _NAME_WORD = r"[^\s:：\[\]()（）,，。]"
 _SPEAKER = rf"{_NAME_WORD}{{1,24}}(?:\s{_NAME_WORD}{{1,16}}){{0,5}}(?:\s*[(（][^()（）:：]{{1,60}}[)）])?"
 TURN = re.compile(rf"^\s*(?:[\[(（]?(?P<time>{TIME})[\])）]?\s*)?(?P<speaker>{_SPEAKER})\s*[:：]\s*(?P<text>\S.*)$")
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
-ID_UNSAFE = re.compile(f"[^0-9A-Za-z{HAN}_.-]+")
+_ID_SEPARATORS = re.compile(r"-{2,}")
+
+
+def safe_id(name: str) -> str:
+    """`name` as an id: letters and digits of every script (kana, Hangul, Cyrillic … included) plus `_.-`;
+    anything else becomes `-`. NFC first, so a name typed on one system and listed by another agree."""
+    chars = [
+        c if c.isalnum() or c in "_.-" or unicodedata.category(c).startswith("M") else "-"
+        for c in unicodedata.normalize("NFC", name)
+    ]
+    return _ID_SEPARATORS.sub("-", "".join(chars)).strip("-.")
 
 
 def meeting_id_for(path: Path) -> str:
     """A stable id from the file name (the same file re-ingested replaces its own entries)."""
-    slug = ID_UNSAFE.sub("-", path.stem).strip("-.").lower()
-    return slug or "meeting"
+    return safe_id(path.stem).lower() or "meeting"
 
 
 def date_from_name(name: str) -> str | None:

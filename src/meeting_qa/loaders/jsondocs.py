@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from meeting_qa.errors import LoaderError
-from meeting_qa.loaders.common import ID_UNSAFE, build_meeting, paragraph_lines
+from meeting_qa.loaders.common import build_meeting, paragraph_lines, safe_id
 from meeting_qa.loaders.encoding import read_text
 from meeting_qa.types import Meeting
 
@@ -22,13 +22,27 @@ def _document(obj: object, where: str, encoding: str) -> Meeting:
     text = obj["text"]
     if not isinstance(text, str):
         raise LoaderError(f"{where}: field text must be a string", path=where)
-    mid = ID_UNSAFE.sub("-", str(obj["id"])).strip("-.")
+    for name in ("id", "title", "text", "date"):
+        _check_encodable(obj.get(name), name, where)
+    mid = safe_id(str(obj["id"]))
     if not mid:
         raise LoaderError(f"{where}: id {obj['id']!r} has no usable characters", path=where, value=str(obj["id"]))
     title = str(obj.get("title") or mid)
     date = str(obj["date"]) if obj.get("date") else None
     paras = [(ln, None, None) for ln in paragraph_lines(text)]
     return build_meeting(mid, title, paras, source=where, date=date, encoding=encoding)
+
+
+def _check_encodable(value: object, name: str, where: str) -> None:
+    # JSON may carry "\ud800" escapes: a lone surrogate that no text store can hold.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            bad = value[e.start : e.end].encode("unicode_escape").decode()
+            raise LoaderError(
+                f"{where}: field {name} holds an invalid character {bad} (a lone surrogate)", path=where
+            ) from None
 
 
 def iter_jsonl(path: Path) -> Iterator[Meeting | LoaderError]:
@@ -42,6 +56,8 @@ def iter_jsonl(path: Path) -> Iterator[Meeting | LoaderError]:
             yield _document(json.loads(line), where, decoded.encoding)
         except json.JSONDecodeError as e:
             yield LoaderError(f"{where}: invalid JSON ({e.msg})", path=where)
+        except RecursionError:
+            yield LoaderError(f"{where}: JSON nested too deeply", path=where)
         except LoaderError as e:
             yield e
 
@@ -53,6 +69,8 @@ def iter_json(path: Path) -> Iterator[Meeting | LoaderError]:
         data = json.loads(decoded.text)
     except json.JSONDecodeError as e:
         raise LoaderError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})", path=str(path)) from None
+    except RecursionError:
+        raise LoaderError(f"{path}: JSON nested too deeply", path=str(path)) from None
     items = data if isinstance(data, list) else [data]
     for i, obj in enumerate(items):
         where = f"{path}[{i}]" if isinstance(data, list) else str(path)

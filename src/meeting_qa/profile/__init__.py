@@ -25,6 +25,7 @@ class FusionWeights:
     named_speaker: float = 0.3
     own_date: float = 0.4
     meeting_record: float = 0.15
+    opening_penalty: float = 0.15
     kind_terms: float = 0.5
     candidates: int = 40
     fill_dense: int = 6

@@ -10,8 +10,10 @@ from the records weigh nothing).
 from __future__ import annotations
 
 import importlib.util
-import pickle
+import json
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +26,7 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|be)\s+")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
-# Names other modules import (question.py); the rules themselves live in text/rules.py.
-STOP_EN = ENGLISH_STOP_WORDS
-lemmas = base_forms
-FORMAT = 3  # bump when the pickled lexicon changes (its reverse glosses skip STOP_EN)
+FORMAT = 4  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip ENGLISH_STOP_WORDS
 MAX_GLOSS_WORDS = 3
 
 
@@ -92,7 +91,7 @@ class Lexicon:
         group that actually occur in the records). Framing verbs ("decide", "say") weigh less: they tell
         what kind of statement is wanted, not what it is about."""
         words = _WORDS.findall(question.lower())
-        content = [w for w in words if w not in STOP_EN or w in self.glossary]
+        content = [w for w in words if w not in ENGLISH_STOP_WORDS or w in self.glossary]
         groups: list[Translation] = []
         used: set[int] = set()
         # Longest phrases first: "new energy" and "business environment" beat their single words.
@@ -104,7 +103,7 @@ class Lexicon:
                 if found:
                     heads, curated = found
                     used.update(range(i, i + n))
-                    framing = n == 1 and any(f in self.framing for f in lemmas(content[i]))
+                    framing = n == 1 and any(f in self.framing for f in base_forms(content[i]))
                     groups.append(
                         Translation(
                             float(n) * (0.25 if framing else 1.0),
@@ -119,12 +118,12 @@ class Lexicon:
     def _lookup(self, words: list[str]) -> tuple[list[str], bool] | None:
         """Chinese headwords for an English word or phrase, and whether they come from the curated glossary."""
         *head, last = words
-        for form in lemmas(last):
+        for form in base_forms(last):
             phrase = " ".join([*head, form])
             # The meeting glossary first: CC-CEDICT's everyday senses ("chair" → 椅子) would drown it.
             if phrase in self.glossary:
                 return self.glossary[phrase], True
-        for form in lemmas(last):
+        for form in base_forms(last):
             phrase = " ".join([*head, form])
             if phrase in self.exact:
                 return self.exact[phrase], False
@@ -159,7 +158,13 @@ def read_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]],
                         if simplified not in heads:
                             heads.append(simplified)
                     glosses = reverse.setdefault(simplified, [])
-                    if " " not in g and g.isalpha() and len(glosses) < 6 and g not in glosses and g not in STOP_EN:
+                    if (
+                        " " not in g
+                        and g.isalpha()
+                        and len(glosses) < 6
+                        and g not in glosses
+                        and g not in ENGLISH_STOP_WORDS
+                    ):
                         glosses.append(g)
     return exact, reverse, pinyin
 
@@ -177,7 +182,7 @@ def _cedict_path() -> Path | None:
 
 
 def lexicon(cache_dir: Path | None = None) -> Lexicon | None:
-    """The shared lexicon (built once from CC-CEDICT, then loaded from a pickle); None if not installed."""
+    """The shared lexicon (built once from CC-CEDICT, then loaded from a JSON cache); None if not installed."""
     global _lexicon
     if _lexicon is not None:
         return _lexicon
@@ -186,23 +191,41 @@ def lexicon(cache_dir: Path | None = None) -> Lexicon | None:
             source = _cedict_path()
             if source is None:
                 return None
-            cached = cache_dir / f"cedict-en-zh-v{FORMAT}.pkl" if cache_dir else None
-            if cached is not None and cached.exists():
-                try:
-                    with cached.open("rb") as f:
-                        exact, reverse, pinyin = pickle.load(f)
-                    _lexicon = Lexicon(exact, reverse=reverse, pinyin=pinyin)
-                except Exception:
-                    _lexicon = None
-            if _lexicon is None:
+            cached = cache_dir / f"cedict-en-zh-v{FORMAT}.json" if cache_dir else None
+            tables = _load_cache(cached) if cached is not None else None
+            if tables is not None:
+                _lexicon = Lexicon(tables["exact"], reverse=tables["reverse"], pinyin=tables["pinyin"])
+            else:
                 _lexicon = Lexicon.from_cedict(source)
                 if cached is not None:
-                    try:
-                        cached.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = cached.with_suffix(".tmp")
-                        with tmp.open("wb") as f:
-                            pickle.dump((_lexicon.exact, _lexicon.reverse, _lexicon.pinyin), f)
-                        tmp.replace(cached)
-                    except OSError:
-                        pass
+                    _save_cache(
+                        cached, {"exact": _lexicon.exact, "reverse": _lexicon.reverse, "pinyin": _lexicon.pinyin}
+                    )
     return _lexicon
+
+
+def _load_cache(path: Path) -> dict[str, dict[str, list[str]]] | None:
+    """The cached tables, or None when missing or not the expected shape (then they are rebuilt).
+    Plain JSON data: loading it cannot run code, whoever wrote the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    names = ("exact", "reverse", "pinyin")
+    if not isinstance(data, dict) or not all(isinstance(data.get(n), dict) for n in names):
+        return None
+    for name in names:
+        if not all(isinstance(v, list) and all(isinstance(h, str) for h in v) for v in data[name].values()):
+            return None
+    return {n: data[n] for n in names}
+
+
+def _save_cache(path: Path, tables: dict[str, dict[str, list[str]]]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(tables, f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the cache only saves start-up time

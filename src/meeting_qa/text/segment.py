@@ -11,6 +11,10 @@ from meeting_qa.types import Sentence
 # brackets that follow belong to the sentence. Clauses also end at commas, enumeration commas and colons.
 _SENTENCE_END = re.compile(rf"(?:[{SENTENCE_ENDS}]+|(?<=[A-Za-z0-9\)])\.(?=\s|$))[{CLOSERS}]*")
 _CLAUSE_END = re.compile(rf"[{SENTENCE_ENDS}，,、：:]+[{CLOSERS}]*")
+_BREAK = re.compile(r"[，,、：:]|\s")
+# A quote is a sentence or a clause of one; a record without sentence ends (a 2 MB line) must not become a
+# 2 MB quote, nor one embedding that the model truncates anyway. Real sentences are far shorter than this.
+MAX_SENTENCE_CHARS = 600
 
 
 def _spans(text: str, pattern: re.Pattern[str]) -> tuple[Sentence, ...]:
@@ -35,8 +39,21 @@ def _append(text: str, start: int, end: int, spans: list[Sentence]) -> None:
 
 
 def split_sentences(text: str) -> tuple[Sentence, ...]:
-    """Sentences of a paragraph (semicolons end sentences too: meeting records chain requirements with them)."""
-    return _spans(text, _SENTENCE_END)
+    """Sentences of a paragraph (semicolons end sentences too: meeting records chain requirements with them);
+    a run longer than `MAX_SENTENCE_CHARS` is cut at its last comma or space within the limit."""
+    spans = _spans(text, _SENTENCE_END)
+    if all(s.end - s.start <= MAX_SENTENCE_CHARS for s in spans):
+        return spans
+    out: list[Sentence] = []
+    for s in spans:
+        start = s.start
+        while s.end - start > MAX_SENTENCE_CHARS:
+            window = text[start : start + MAX_SENTENCE_CHARS]
+            cut = max((m.end() for m in _BREAK.finditer(window, MAX_SENTENCE_CHARS // 2)), default=len(window))
+            _append(text, start, start + cut, out)
+            start += cut
+        _append(text, start, s.end, out)
+    return tuple(out)
 
 
 def split_clauses(text: str, sentence: Sentence) -> tuple[Sentence, ...]:

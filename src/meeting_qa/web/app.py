@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 # Before gradio is imported: no usage reporting or version pings from a tool that handles meeting records.
@@ -22,7 +23,7 @@ from meeting_qa.errors import ConfigError, MeetingQAError
 from meeting_qa.loaders import SUPPORTED_EXTENSIONS
 from meeting_qa.qa import Engine
 from meeting_qa.web import chat, items_tab, render
-from meeting_qa.web.access import check_bind
+from meeting_qa.web.access import check_bind, login_checker
 from meeting_qa.web.style import CHIPS_JS, CSS
 
 # Answers are CPU-bound (a query embedding, then ranking); a few at a time keeps every request moving
@@ -375,13 +376,22 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
     return app
 
 
-def launch_options(settings: Settings, *, host: str, port: int, credentials: tuple[str, str] | None) -> dict[str, Any]:
-    """`Blocks.launch` arguments: never shared, login when asked, upload size capped, no analytics."""
-    return {
+def launch_options(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    credentials: tuple[str, str] | None,
+    tls: tuple[Path, Path] | None = None,
+) -> dict[str, Any]:
+    """`Blocks.launch` arguments: never shared, login (throttled) when asked, HTTPS when given a key and
+    certificate, upload size capped, no analytics, and no run history (its routes sit outside the login and
+    can make the server contact the model hub)."""
+    options: dict[str, Any] = {
         "server_name": host,
         "server_port": port,
         "share": False,
-        "auth": credentials,
+        "auth": login_checker(credentials) if credentials else None,
         "auth_message": "请登录 · Please sign in",
         "max_file_size": f"{settings.max_upload_mb}mb",
         "theme": theme(),
@@ -389,10 +399,16 @@ def launch_options(settings: Settings, *, host: str, port: int, credentials: tup
         "ssr_mode": False,
         "pwa": False,
         "mcp_server": False,
+        "run_history": False,
         "footer_links": [],
         "show_error": False,
         "quiet": True,
     }
+    if tls is not None:
+        # ssl_verify only governs gradio's check of its own just-started server; with an internal CA or a
+        # self-signed certificate that check would fail and stop the launch.
+        options.update(ssl_keyfile=str(tls[0]), ssl_certfile=str(tls[1]), ssl_verify=False)
+    return options
 
 
 def _one_thread_per_request() -> None:
@@ -423,11 +439,18 @@ def _warm_up(engine: Engine) -> None:
             print(f"warm-up search failed: {e}", file=sys.stderr)
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, insecure: bool = False) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    insecure: bool = False,
+    tls: tuple[Path, Path] | None = None,
+) -> None:
     """Serve the web chat until interrupted: loopback by default, login when `settings.auth` is set."""
     from meeting_qa.qa import engine_for
 
-    credentials = check_bind(host, settings.auth, insecure)
+    credentials = check_bind(host, settings.auth, insecure, tls=tls is not None)
     engine = engine_for(settings)
     engine.store.check_model()
     print(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
@@ -437,9 +460,11 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, inse
     _warm_up(engine)
     app = build_app(engine, settings)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX)
-    print(f"meeting-qa web chat: http://{host}:{port}/" + (" (login required)" if credentials else ""), file=sys.stderr)
+    scheme = "https" if tls else "http"
+    login = " (login required)" if credentials else ""
+    print(f"meeting-qa web chat: {scheme}://{host}:{port}/{login}", file=sys.stderr)
     try:
-        app.launch(**launch_options(settings, host=host, port=port, credentials=credentials))
+        app.launch(**launch_options(settings, host=host, port=port, credentials=credentials, tls=tls))
     except OSError as e:
         raise ConfigError(f"cannot serve on {host}:{port}: {e}", value=f"{host}:{port}") from e
     print(f"meeting-qa web chat stopped ({host}:{port})", file=sys.stderr)

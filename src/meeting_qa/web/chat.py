@@ -204,7 +204,29 @@ def record_feedback(
 def ingest_uploads(
     engine: Engine, paths: Sequence[str | Path], *, max_mb: int, progress: ProgressFn | None = None
 ) -> IngestReport:
-    """Ingest uploaded files, refusing (per file, with the reason) unsupported types and oversized files."""
+    """Ingest uploaded files, refusing (per file, with the reason) unsupported types and oversized files.
+
+    A file whose name is taken by a meeting from another file gets a distinct id (`minutes-2`): two people
+    uploading their own `minutes.txt` both keep their meeting. The uploaded copies are removed afterwards
+    (they hold meeting records, and nothing reads them again)."""
+    try:
+        return _ingest_uploads(engine, paths, max_mb=max_mb, progress=progress)
+    finally:
+        for raw in paths:
+            _remove_upload(Path(raw))
+
+
+def _remove_upload(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()  # gradio keeps each upload in a folder of its own; left alone when not empty
+    except OSError:
+        pass
+
+
+def _ingest_uploads(
+    engine: Engine, paths: Sequence[str | Path], *, max_mb: int, progress: ProgressFn | None
+) -> IngestReport:
     refused: list[FileReport] = []
     accepted: list[Path] = []
     for raw in paths:
@@ -223,7 +245,7 @@ def ingest_uploads(
             refused.append(FileReport(str(p), "failed", error=f"文件过大 too large: {size:.1f} MB > {max_mb} MB"))
         else:
             accepted.append(p)
-    report = engine.ingest(accepted, progress=progress) if accepted else IngestReport()
+    report = engine.ingest(accepted, progress=progress, rename=True) if accepted else IngestReport()
     return IngestReport(tuple(refused) + report.files)
 
 
