@@ -72,6 +72,8 @@ bench: $(STAMPS)/model
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/web_concurrency.py
 	$(BIN)/python benchmarks/items.py
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache

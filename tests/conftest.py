@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -154,9 +155,18 @@ def start_chroma_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     pytest.fail("chroma server did not start")
 
 
+@contextmanager
+def chroma_run(data_dir: Path) -> Iterator[str]:
+    """A real `chroma run` server on a free loopback port, stopped afterwards; yields its URL."""
+    proc, url = start_chroma_server(data_dir)
+    try:
+        yield url
+    finally:
+        stop_process(proc)
+
+
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real `chroma run` server on loopback; yields its URL."""
-    proc, url = start_chroma_server(tmp_path / "server-data")
-    yield url
-    stop_process(proc)
+    with chroma_run(tmp_path / "server-data") as url:
+        yield url

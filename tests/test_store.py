@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,10 +83,15 @@ def test_the_lexical_index_is_persisted_and_reloaded(tmp_path: Path) -> None:
     engine = Engine.build(settings, embeddings=FakeEmbeddings())
     engine.ingest([SAMPLE])
     engine.search("徐纓", k=1)
-    assert list((tmp_path / "cache" / "lexical").glob("*.json"))
+    # bm25s's own files (sparse matrix as .npy, vocabulary as JSON), no pickles
+    assert list((tmp_path / "cache" / "lexical").glob("*/seg-*/data.csc.index.npy"))
+    assert not list((tmp_path / "cache" / "lexical").rglob("*.pkl"))
     again = Engine.build(settings, embeddings=FakeEmbeddings())
-    loaded = again.lexical._load(again.store.generation())
-    assert loaded is not None and loaded.paragraphs == engine.lexical.index().paragraphs
+    folder = again.lexical.folder
+    assert folder is not None
+    loaded = again.lexical._load(folder, again.store.generation())
+    assert loaded is not None and len(loaded) == 11
+    assert loaded.paragraphs == engine.lexical.index().paragraphs
     assert loaded.scores({"徐纓": 1.0}) == engine.lexical.index().scores({"徐纓": 1.0})
 
 
@@ -104,3 +110,43 @@ def test_ingest_reports_progress_per_meeting(fake_engine: Engine, tmp_path: Path
     seen: list[tuple[int, int]] = []
     fake_engine.ingest([tmp_path], progress=lambda source, done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_ingest_streams_meetings_into_the_store_before_later_files_are_parsed(
+    fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import meeting_qa.qa as qa
+    import meeting_qa.store as store
+
+    for i in range(3):
+        (tmp_path / f"m{i}.txt").write_text(f"第{i}段。\n第二段。", encoding="utf-8")
+    events: list[str] = []
+    load = qa.load_path
+
+    def loading(path: Path) -> Any:
+        events.append(f"load {path.name}")
+        yield from load(path)
+
+    monkeypatch.setattr(qa, "load_path", loading)
+    monkeypatch.setattr(store, "EMBED_GROUP", 1)  # every meeting is a group of its own
+    files: list[str] = []
+    fake_engine.ingest(
+        [tmp_path],
+        progress=lambda source, done, total: events.append(f"stored {Path(source).name}"),
+        on_file=lambda f: files.append(f.status),
+    )
+    assert events.index("stored m0.txt") < events.index("load m2.txt")
+    assert files == ["added"] * 3
+
+
+def test_a_group_is_written_in_the_clients_largest_batches(
+    fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+    collection = fake_engine.store.collection
+    upsert = collection.upsert
+    monkeypatch.setattr(fake_engine.store.client, "get_max_batch_size", lambda: 7)
+    monkeypatch.setattr(collection, "upsert", lambda **kw: (sizes.append(len(kw["ids"])), upsert(**kw)))
+    fake_engine.ingest([SAMPLE])
+    # 46 paragraph and sentence records in batches of 7, then the meeting record on its own, last
+    assert sizes == [7] * 6 + [4, 1]

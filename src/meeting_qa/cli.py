@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from meeting_qa.config import LLM_BACKENDS, Settings
 from meeting_qa.errors import InputError, MeetingQAError, StoreError
 from meeting_qa.terminal import bad_argument, environment_problem, safe_text, say
-from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
+from meeting_qa.types import Answer, Citation, FileReport, IngestReport, Item, Passage
 
 EMBED_PROGRESS_MIN = 512  # passages: smaller writes finish before a progress line would help
 
@@ -209,13 +210,20 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
 
-        bar = tqdm(total=0, unit="meeting", file=sys.stderr, desc="ingest")
+        bar = tqdm(total=0, unit="doc", file=sys.stderr, desc="ingest")
+    paragraphs = 0
+    start = time.perf_counter()
+
+    def on_file(f: FileReport) -> None:
+        nonlocal paragraphs
+        paragraphs += f.paragraphs if f.status != "unchanged" else 0
 
     def progress(path: str, done: int, total: int) -> None:
         if bar is not None:
+            rate = paragraphs / max(time.perf_counter() - start, 1e-9)
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(safe_text(Path(path).name[-30:]))
+            bar.set_postfix_str(f"{paragraphs} ¶ embedded, {rate:.1f} ¶/s, {safe_text(Path(path).name[-24:])}")
             bar.refresh()
 
     def on_chunk(source: str, done: int, total: int) -> None:
@@ -227,7 +235,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             say(f"ingest: {Path(source).name}: {done}/{total} passages embedded and written", file=sys.stderr)
 
     say(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
-    report = engine.ingest(args.paths, progress=progress, replace=args.replace, on_chunk=on_chunk)
+    report = engine.ingest(args.paths, progress=progress, replace=args.replace, on_chunk=on_chunk, on_file=on_file)
     if bar is not None:
         bar.close()
     if args.json:

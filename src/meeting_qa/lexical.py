@@ -1,105 +1,220 @@
-"""BM25 over folded tokens, derived from the store (Chroma holds the truth).
+"""BM25 over folded tokens (bm25s), derived from the store (Chroma holds the truth).
 
-Built on first use, saved beside the cache, and rebuilt when the store's generation token changes —
-including writes made by another process.
+The index is a list of immutable bm25s segments (segments.py) and a manifest naming, for every live
+meeting, its content hash and the segment holding its paragraphs. When the store's generation token
+changes — a write by this or any other process — only the meetings whose content hash changed are read
+from the store and tokenized, into one new segment; a deleted or replaced meeting's old paragraphs stay in
+their segment but no longer count. Small segments are merged (from saved term counts, not the store) when
+they grow past a share of the index. Files live under the cache directory, one manifest per generation,
+so a process that meets a generation another process already indexed just maps the files. While the
+token is dirty (a write under way, or cut off where no writer's death can be seen: a Chroma server), what
+is read may be half of a write: the index is then read whole into memory, never saved, and read again
+after a short while.
+
+Scores are exact BM25 over the live paragraphs: a segment's matrix holds bm25s's IDF × term-frequency
+part computed with the segment's own statistics; at query time each term's count is recovered from it and
+scored with the IDF and average paragraph length of the live paragraphs of all segments.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
-import math
 import os
+import shutil
 import tempfile
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from meeting_qa.store import Store, StoredParagraph, is_dirty
-from meeting_qa.text.tokenize import tokenize
-from meeting_qa.types import Filters, Paragraph, Sentence
+import numpy as np
+
+from meeting_qa.segments import Key, Segment, lucene_idf
+from meeting_qa.store import Store, StoredParagraph, is_dirty, is_healed
+from meeting_qa.types import Filters
 
 DIRTY_REUSE_S = 10.0  # how long an index read during a write is reused before it is read again
-FORMAT = 9  # bump when the tokenizer or layout changes, so old cache files are ignored (9: JSON, not pickle)
+FORMAT = 10  # bump when the tokenizer or layout changes, so old files are ignored (10: bm25s segments, JSON)
+MERGE_SHARE = 0.2  # merge when paragraphs outside the largest segment (live or not) pass this share
+MAX_SEGMENTS = 8
+KEEP_MANIFESTS = 3  # older generations stay readable for processes still using them
 
 
-@dataclass
 class BM25:
-    """Okapi BM25 with postings lists; documents are keyed by (meeting_id, paragraph)."""
+    """The lexical index at one generation: segments plus which of their documents are live."""
 
-    keys: list[tuple[str, int]] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # folded paragraph texts, for substring document frequency
-    postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    lengths: list[int] = field(default_factory=list)
-    meeting_tokens: dict[str, set[str]] = field(default_factory=dict)  # every token of each meeting
-    meeting_texts: dict[str, str] = field(default_factory=dict)  # each meeting's folded text
-    paragraphs: dict[tuple[str, int], StoredParagraph] = field(default_factory=dict)  # saves a store read per query
-    k1: float = 1.2
-    b: float = 0.75
+    def __init__(self, segments: Sequence[Segment] = (), meetings: Mapping[str, tuple[str, str]] | None = None):
+        self.segments = list(segments)
+        # meeting id -> (content hash, segment name): a document is live when its meeting points at its segment
+        self.meetings: dict[str, tuple[str, str]] = dict(meetings or {})
+        if meetings is None:
+            self.meetings = {k[0]: ("", s.name) for s in self.segments for k in s.keys}
+        self._live: list[np.ndarray] = []
+        self._where: dict[str, tuple[int, range]] = {}  # meeting -> (segment, its documents)
+        self._doc: dict[Key, tuple[int, int]] = {}
+        for si, seg in enumerate(self.segments):
+            live = np.zeros(seg.size, dtype=bool)
+            first: dict[str, int] = {}
+            for d, key in enumerate(seg.keys):
+                if self.meetings.get(key[0], ("", ""))[1] == seg.name:
+                    live[d] = True
+                    first.setdefault(key[0], d)
+                    self._where[key[0]] = (si, range(first[key[0]], d + 1))
+                    self._doc[key] = (si, d)
+            self._live.append(live)
+        self.n = int(sum(int(m.sum()) for m in self._live))
+        live_len = sum(float(seg.lengths[live].sum()) for seg, live in zip(self.segments, self._live, strict=True))
+        self.avg_len = live_len / self.n if self.n else 1.0
+        self.meeting_texts: Mapping[str, str] = _MeetingTexts(self)
+        self.meeting_tokens: Mapping[str, set[str]] = _MeetingTokens(self)
+        self.paragraphs: Mapping[Key, StoredParagraph] = _Paragraphs(self)
+        self.idf = lru_cache(maxsize=65536)(self._idf)  # type: ignore[method-assign]
+        self.substring_idf = lru_cache(maxsize=16384)(self._substring_idf)  # type: ignore[method-assign]
 
     @classmethod
     def build(cls, paragraphs: Iterable[StoredParagraph]) -> BM25:
-        index = cls()
-        for sp in paragraphs:
-            key, text = (sp.meeting_id, sp.paragraph.number), sp.folded
-            # A turn is found by its speaker's name too ("what did Councillor Whitcombe say…").
-            tokens = tokenize(text, folded=True) + (tokenize(sp.paragraph.speaker) if sp.paragraph.speaker else [])
-            index.paragraphs[key] = sp
-            doc = len(index.keys)
-            index.keys.append(key)
-            index.texts.append(text)
-            index.lengths.append(len(tokens))
-            index.meeting_tokens.setdefault(key[0], set()).update(tokens)
-            index.meeting_texts[key[0]] = index.meeting_texts.get(key[0], "") + text + "\n"
-            for term, tf in Counter(tokens).items():
-                index.postings.setdefault(term, []).append((doc, tf))
-        return index
+        """An in-memory index of these paragraphs (one segment, nothing written)."""
+        paragraphs = list(paragraphs)
+        return cls([Segment.build("memory", paragraphs)] if paragraphs else [])
 
-    def idf(self, term: str) -> float:
-        n = len(self.keys)
-        df = len(self.postings.get(term, ()))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+    def __len__(self) -> int:
+        return self.n
+
+    def live_segments(self) -> Iterator[tuple[Segment, np.ndarray]]:
+        yield from zip(self.segments, self._live, strict=True)
+
+    def _df(self, term: str) -> int:
+        df = 0
+        for seg, live in self.live_segments():
+            tid = seg.term_id(term)
+            if tid is not None:
+                docs, _ = seg.column(tid)
+                df += int(live[docs].sum())
+        return df
+
+    def _idf(self, term: str) -> float:
+        df = self._df(term)
+        return lucene_idf(df, self.n) if df else 0.0
 
     @property
     def max_idf(self) -> float:
         """The IDF of a term found in no paragraph (what `substring_idf` gives for it)."""
-        n = len(self.texts)
-        return math.log(1 + (n + 0.5) / 0.5)
+        return lucene_idf(0, self.n)
 
-    def substring_idf(self, term: str) -> float:
+    def _substring_idf(self, term: str) -> float:
         """IDF by substring occurrence: robust to jieba cutting the question and the records differently.
         A term found nowhere gets the highest IDF: a question about it is a question the records don't cover."""
-        n = len(self.texts)
-        df = sum(1 for t in self.texts if term in t)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        df = 0
+        for seg, live in self.live_segments():
+            docs = seg.substring_docs(term)
+            df += int(live[docs].sum()) if len(docs) else 0
+        return lucene_idf(df, self.n)
 
-    def scores(self, query_terms: Mapping[str, float], filters: Filters | None = None) -> dict[tuple[str, int], float]:
-        """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count);
-        only paragraphs that pass `filters` are scored (the same test as the store's query)."""
-        if not self.keys:
-            return {}
-        avg = sum(self.lengths) / len(self.lengths) or 1.0
-        out: dict[int, float] = {}
-        for term, qtf in query_terms.items():
-            idf = self.idf(term)
-            if idf <= 0:
+    def scores(self, query_terms: Mapping[str, float], filters: Filters | None = None) -> dict[Key, float]:
+        """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count),
+        from each term's column of a segment's bm25s matrix, with the IDF and average length of the live
+        paragraphs (a segment's own were baked in when it was built); only paragraphs that pass `filters`
+        are scored (the same test as the store's query)."""
+        if filters is not None and filters.empty:
+            filters = None
+        allowed = set(filters.meeting_ids) if filters is not None and filters.meeting_ids is not None else None
+        out: dict[Key, float] = {}
+        for seg, live in self.live_segments():
+            if not live.any():
                 continue
-            for doc, tf in self.postings.get(term, ()):
-                norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.lengths[doc] / avg))
-                out[doc] = out.get(doc, 0.0) + qtf * idf * norm
-        result = {self.keys[d]: s for d, s in out.items()}
-        if filters is not None and not filters.empty:
-            held = self.paragraphs
-            result = {k: s for k, s in result.items() if filters.admits(k[0], held[k].date, held[k].paragraph.speaker)}
-        return result
+            total = np.zeros(seg.size, dtype=np.float64)
+            for term, weight in query_terms.items():
+                tid = seg.term_id(term)
+                idf = self.idf(term)
+                if tid is None or idf <= 0:
+                    continue
+                docs, baked = seg.column(tid)
+                if seg.size == self.n and seg.avg_len == self.avg_len:  # the segment is the index
+                    total[docs] += weight * baked
+                else:
+                    tf = seg.term_counts(docs, baked)
+                    total[docs] += weight * idf * seg.tf_part(docs, tf, self.avg_len)
+            hits = np.flatnonzero((total > 0) & live)
+            for d, score in zip(hits.tolist(), total[hits].tolist(), strict=True):
+                key = seg.keys[d]
+                if allowed is None or key[0] in allowed:
+                    out[key] = score
+        if filters is not None and (filters.since or filters.until or filters.speakers is not None):
+            held = self.paragraphs  # read only for the paragraphs that matched
+            out = {k: s for k, s in out.items() if filters.admits(k[0], held[k].date, held[k].paragraph.speaker)}
+        return out
+
+
+class _PerMeeting:
+    def __init__(self, index: BM25) -> None:
+        self.index = index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index._where)
+
+    def __len__(self) -> int:
+        return len(self.index._where)
+
+    def __contains__(self, meeting_id: object) -> bool:
+        return meeting_id in self.index._where
+
+
+class _MeetingTexts(_PerMeeting, Mapping[str, str]):
+    """Each live meeting's folded text (its paragraphs, one a line), read from its segment on demand."""
+
+    def __getitem__(self, meeting_id: str) -> str:
+        si, docs = self.index._where[meeting_id]
+        seg = self.index.segments[si]
+        return "".join(seg.text(d) + "\n" for d in docs)
+
+
+class _MeetingTokens(_PerMeeting, Mapping[str, set[str]]):
+    """Every token of each live meeting, from its segment's saved term lists; the sets of recently asked
+    meetings are kept (a question's candidates come from a few dozen meetings, often the same ones)."""
+
+    KEEP = 4096
+
+    def __init__(self, index: BM25) -> None:
+        super().__init__(index)
+        self._held: dict[str, set[str]] = {}
+
+    def __getitem__(self, meeting_id: str) -> set[str]:
+        held = self._held.get(meeting_id)
+        if held is None:
+            si, docs = self.index._where[meeting_id]
+            held = self.index.segments[si].terms_of(docs)
+            if len(self._held) >= self.KEEP:
+                self._held.clear()
+            self._held[meeting_id] = held
+        return held
+
+
+class _Paragraphs(Mapping[Key, StoredParagraph]):
+    """Live stored paragraphs by key, read from a segment's memory-mapped corpus on demand."""
+
+    def __init__(self, index: BM25) -> None:
+        self.index = index
+
+    def __getitem__(self, key: Key) -> StoredParagraph:
+        si, d = self.index._doc[key]
+        return self.index.segments[si].paragraph(d)
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self.index._doc)
+
+    def __len__(self) -> int:
+        return len(self.index._doc)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.index._doc
 
 
 class LexicalIndex:
-    """Keeps a BM25 index in step with a store; thread-safe."""
+    """Keeps a BM25 index in step with a store; thread-safe, and shared with other processes through files."""
 
     def __init__(self, store: Store, cache_dir: Path | None = None) -> None:
         self.store = store
@@ -107,16 +222,18 @@ class LexicalIndex:
         self._generation: str | None = None
         self._bm25 = BM25()
         self._built_at = 0.0
+        self._clean: tuple[str, BM25] | None = None  # the last index of a clean generation: the next base
         self._lock = threading.Lock()
 
-    def _cache_file(self, generation: str) -> Path | None:
+    @property
+    def folder(self) -> Path | None:
         if self.cache_dir is None:
             return None
         ident = hashlib.sha1(f"{self.store.collection_name}|{self.store.client_id}".encode()).hexdigest()[:16]
-        return self.cache_dir / "lexical" / f"{ident}-{generation}-v{FORMAT}.json"
+        return self.cache_dir / "lexical" / f"{ident}-v{FORMAT}"
 
     def index(self, generation: str | None = None) -> BM25:
-        """The current BM25 index, rebuilt if the store changed since it was built (`generation`: the
+        """The current BM25 index, brought up to date if the store changed since (`generation`: the
         store's token when the caller has just read it)."""
         generation = generation or self.store.generation()
         if is_dirty(generation):
@@ -125,23 +242,28 @@ class LexicalIndex:
             return self._bm25
         with self._lock:
             if generation != self._generation:
-                self._bm25 = self._load(generation) or self._build(generation)
+                self._bm25 = self._update(generation)
                 self._generation = generation
+                self._clean = (generation, self._bm25)
         return self._bm25
 
     def _dirty_index(self, generation: str) -> BM25:
-        """A write is under way (or was cut off where no writer's death can be seen: a Chroma server):
-        what is read now may be half of it, so it is never saved and is re-read after a short while."""
+        """A write is under way (or was cut off where no writer's death can be seen: a Chroma server): the
+        index is brought up to date from the last clean one in memory, never saved, and brought up to date
+        again after a short while. Meetings count as changed by their meeting records, which a write puts in
+        last, so a meeting half-written is seen as it was before until its write completes."""
         with self._lock:
             if generation != self._generation or time.monotonic() - self._built_at > DIRTY_REUSE_S:
-                self._bm25 = BM25.build(self.store.paragraphs())
+                folder = self.folder
+                base = self._clean[1] if self._clean is not None else None
+                if base is None and folder is not None and folder.exists():
+                    base = self._load(folder, None)
+                self._bm25 = self._sync(base or BM25(), generation, None)
                 self._generation = generation
                 self._built_at = time.monotonic()
         return self._bm25
 
-    def paragraphs(
-        self, keys: Iterable[tuple[str, int]], index: BM25 | None = None
-    ) -> dict[tuple[str, int], StoredParagraph]:
+    def paragraphs(self, keys: Iterable[tuple[str, int]], index: BM25 | None = None) -> dict[Key, StoredParagraph]:
         """Stored paragraphs by key, from the index (the current one unless given) when it has them; the
         store is read for the rest."""
         held = (index or self.index()).paragraphs
@@ -151,75 +273,118 @@ class LexicalIndex:
             out.update(self.store.get_paragraphs([k for k in keys if k not in out]))
         return out
 
-    def _load(self, generation: str) -> BM25 | None:
-        path = self._cache_file(generation)
-        if path is None or not path.exists():
-            return None
-        try:
-            # Plain JSON data: loading it cannot run code, whoever wrote the cache folder.
-            return _from_json(json.loads(path.read_text(encoding="utf-8")))
-        except Exception:  # a damaged or foreign cache file is just rebuilt
-            return None
+    # -- keeping up with the store ------------------------------------------------------------------
 
-    def _build(self, generation: str) -> BM25:
-        bm25 = BM25.build(self.store.paragraphs())
-        path = self._cache_file(generation)
-        if path is not None:
+    def _update(self, generation: str) -> BM25:
+        folder = self.folder
+        # A healed generation follows a write that was cut off: what it changed is not told by meeting
+        # records alone (a meeting's paragraphs may be new under its old record), so it is read whole.
+        healed = is_healed(generation)
+        if folder is None:  # no cache directory: in memory only
+            base = self._clean[1] if self._clean is not None and not healed else BM25()
+            return self._sync(base, generation, None)
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one process indexes a generation; the others then map it
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                for old in path.parent.glob(path.name.split("-")[0] + "-*"):
-                    old.unlink(missing_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(_to_json(bm25), f, ensure_ascii=False)
-                os.replace(tmp, path)
-            except OSError:
-                pass  # the cache is an optimisation; an unwritable cache dir must not break search
-        return bm25
+                loaded = self._load(folder, generation)
+                if loaded is not None:
+                    return loaded
+                if healed:
+                    base = BM25()
+                elif self._clean is not None:
+                    base = self._clean[1]
+                else:
+                    base = self._load(folder, None) or BM25()
+                return self._sync(base, generation, folder)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _sync(self, base: BM25, generation: str, folder: Path | None) -> BM25:
+        # Hashes are read before paragraphs: a meeting rewritten meanwhile shows a new hash next time.
+        current = {m.meeting_id: m.content_hash for m in self.store.list_meetings()}
+        changed = [mid for mid, h in current.items() if base.meetings.get(mid, (None, ""))[0] != h]
+        kept = {mid: v for mid, v in base.meetings.items() if mid in current and mid not in changed}
+        segments = [s for s in base.segments if any(v[1] == s.name for v in kept.values())]
+        if changed:
+            fresh: list[StoredParagraph] = []
+            for i in range(0, len(changed), 500):
+                fresh += self.store.paragraphs(changed[i : i + 500])
+            if fresh:
+                seg = Segment.build(_segment_name(), fresh)
+                segments.append(seg)
+                kept.update({mid: (current[mid], seg.name) for mid in {sp.meeting_id for sp in fresh}})
+        index = BM25(segments, kept)
+        if _needs_merge(index):
+            merged = Segment.merge(_segment_name(), [(s, np.flatnonzero(live)) for s, live in index.live_segments()])
+            index = BM25([merged], {mid: (h, merged.name) for mid, (h, _) in kept.items()})
+        if folder is not None:
+            self._save(folder, generation, index)
+        return index
 
-def _to_json(index: BM25) -> dict[str, Any]:
-    return {
-        "keys": [list(k) for k in index.keys],
-        "texts": index.texts,
-        "postings": index.postings,
-        "lengths": index.lengths,
-        "meeting_tokens": {m: sorted(t) for m, t in index.meeting_tokens.items()},
-        "meeting_texts": index.meeting_texts,
-        "paragraphs": [
-            {
-                "meeting_id": sp.meeting_id,
-                "number": sp.paragraph.number,
-                "text": sp.paragraph.text,
-                "sentences": [[x.start, x.end] for x in sp.paragraph.sentences],
-                "speaker": sp.paragraph.speaker,
-                "timestamp": sp.paragraph.timestamp,
-                "folded": sp.folded,
-                "title": sp.title,
-                "date": sp.date,
+    def _save(self, folder: Path, generation: str, index: BM25) -> None:
+        try:
+            for seg in index.segments:
+                target = folder / seg.name
+                if not (target / "complete").exists():
+                    seg.save(target)
+            manifest = {
+                "format": FORMAT,
+                "generation": generation,
+                "segments": [s.name for s in index.segments],
+                "meetings": index.meetings,
             }
-            for sp in index.paragraphs.values()
-        ],
-    }
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(manifest, f, ensure_ascii=False)
+            os.replace(tmp, folder / f"manifest-{generation}.json")
+            self._prune(folder)
+        except OSError:
+            pass  # the files are an optimisation; an unwritable cache dir must not break search
+
+    def _prune(self, folder: Path) -> None:
+        manifests = sorted(folder.glob("manifest-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in manifests[KEEP_MANIFESTS:]:
+            old.unlink(missing_ok=True)
+        used: set[str] = set()
+        for m in manifests[:KEEP_MANIFESTS]:
+            try:
+                used.update(str(n) for n in json.loads(m.read_text(encoding="utf-8")).get("segments", []))
+            except (ValueError, AttributeError, TypeError):  # not a manifest this code wrote: never used
+                m.unlink(missing_ok=True)
+        for seg_dir in folder.glob("seg-*"):
+            if seg_dir.name not in used:
+                shutil.rmtree(seg_dir, ignore_errors=True)  # a process still mapping it keeps its open files
+
+    def _load(self, folder: Path, generation: str | None) -> BM25 | None:
+        """The index saved for `generation` (None: the newest saved one, as a base to update)."""
+        if generation is None:
+            found = sorted(folder.glob("manifest-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        else:
+            found = [folder / f"manifest-{generation}.json"]
+        for path in found[:1]:
+            try:
+                manifest = json.loads(path.read_text(encoding="utf-8"))
+                if manifest.get("format") != FORMAT:
+                    return None
+                held = self._clean[1].segments if self._clean is not None else self._bm25.segments
+                reuse = {s.name: s for s in held}
+                segments = [reuse.get(n) or Segment.load(folder / n) for n in manifest["segments"]]
+                meetings = {m: (str(h), str(s)) for m, (h, s) in manifest["meetings"].items()}
+                return BM25(segments, meetings)
+            except (OSError, ValueError, KeyError, TypeError):  # a damaged or half-pruned set is rebuilt
+                return None
+        return None
 
 
-def _from_json(data: dict[str, Any]) -> BM25:
-    index = BM25(
-        keys=[(str(m), int(n)) for m, n in data["keys"]],
-        texts=[str(t) for t in data["texts"]],
-        postings={str(t): [(int(d), int(f)) for d, f in p] for t, p in data["postings"].items()},
-        lengths=[int(n) for n in data["lengths"]],
-        meeting_tokens={str(m): set(t) for m, t in data["meeting_tokens"].items()},
-        meeting_texts={str(m): str(t) for m, t in data["meeting_texts"].items()},
-    )
-    for p in data["paragraphs"]:
-        paragraph = Paragraph(
-            int(p["number"]),
-            str(p["text"]),
-            tuple(Sentence(int(a), int(b)) for a, b in p["sentences"]),
-            p.get("speaker"),
-            p.get("timestamp"),
-        )
-        sp = StoredParagraph(str(p["meeting_id"]), paragraph, str(p["folded"]), str(p["title"]), p.get("date"))
-        index.paragraphs[(sp.meeting_id, paragraph.number)] = sp
-    return index
+def _segment_name() -> str:
+    return f"seg-{uuid.uuid4().hex[:12]}"
+
+
+def _needs_merge(index: BM25) -> bool:
+    if len(index.segments) <= 1:
+        return len(index.segments) == 1 and index.n < index.segments[0].size * (1 - MERGE_SHARE)
+    total = sum(s.size for s in index.segments)
+    outside = total - max(s.size for s in index.segments)
+    dead = total - index.n
+    return len(index.segments) > MAX_SEGMENTS or outside > MERGE_SHARE * total or dead > MERGE_SHARE * total

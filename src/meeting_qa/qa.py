@@ -124,55 +124,70 @@ class Engine:
         replace: bool = False,
         rename: bool = False,
         on_chunk: ChunkFn | None = None,
+        on_file: Callable[[FileReport], None] | None = None,
     ) -> IngestReport:
-        """Parse every file first (cheap), then embed and store meeting by meeting, reporting progress.
+        """Parse, embed and store files as a stream: meetings flow from the loaders into the store in groups
+        (see `Store.upsert_meetings`), so a corpus is never held whole and the model never waits for parsing
+        of the whole corpus. `progress(source, done, total)` counts documents (`total`: files, or documents
+        parsed so far once bulk files have yielded more); `on_file` receives each file's report as it is made.
 
         A problem with one file or one line of a bulk file is reported for it; the others still ingest.
         A stored meeting from a different file is not replaced unless `replace`: that file is reported
         failed, naming both (or, with `rename`, the newcomer gets a distinct id such as `minutes-2`).
         """
         reports: list[FileReport] = []
-        meetings: list[Meeting] = []
-        for path in self._files(paths, reports):
-            if not _is_text(str(path)):
-                shown = str(path).encode("utf-8", "backslashreplace").decode()
-                reports.append(
-                    FileReport(path=shown, status="failed", error=f"{shown}: the file name is not UTF-8; rename it")
-                )
-                continue
-            origin = _origin(path)
-            try:
-                for item in load_path(path):
-                    if isinstance(item, LoaderError):
-                        reports.append(FileReport(path=item.path or str(path), status="failed", error=str(item)))
-                    else:
-                        meetings.append(dc_replace(item, origin=origin))
-            except (OSError, RecursionError, UnicodeError, ValueError, MemoryError) as e:
-                reports.append(FileReport(path=str(path), status="failed", error=f"{path}: {_describe(e)}"))
-        # Two files with the same name in different folders would overwrite each other's meeting.
-        seen: dict[str, str] = {}
-        unique: list[Meeting] = []
-        for meeting in meetings:
-            if meeting.meeting_id in seen and not rename:
-                reports.append(
-                    FileReport(
-                        path=meeting.source,
-                        status="failed",
-                        meeting_id=meeting.meeting_id,
-                        error=f"{meeting.source}: meeting id {meeting.meeting_id!r} is also used by "
-                        f"{seen[meeting.meeting_id]}; rename one of the files",
+
+        def report(item: FileReport) -> None:
+            reports.append(item)
+            if on_file:
+                on_file(item)
+
+        missing: list[FileReport] = []
+        files = self._files(paths, missing)
+        for item in missing:
+            report(item)
+        known = 0
+
+        def meetings() -> Iterator[Meeting]:
+            nonlocal known
+            # Two files with the same name in different folders would overwrite each other's meeting.
+            seen: dict[str, str] = {}
+            for path in files:
+                if not _is_text(str(path)):
+                    shown = str(path).encode("utf-8", "backslashreplace").decode()
+                    report(
+                        FileReport(path=shown, status="failed", error=f"{shown}: the file name is not UTF-8; rename it")
                     )
-                )
-            else:
-                seen.setdefault(meeting.meeting_id, meeting.source)
-                unique.append(meeting)
+                    continue
+                origin = _origin(path)
+                try:
+                    for item in load_path(path):
+                        if isinstance(item, LoaderError):
+                            report(FileReport(path=item.path or str(path), status="failed", error=str(item)))
+                        elif item.meeting_id in seen and not rename:
+                            report(
+                                FileReport(
+                                    path=item.source,
+                                    status="failed",
+                                    meeting_id=item.meeting_id,
+                                    error=f"{item.source}: meeting id {item.meeting_id!r} is also used by "
+                                    f"{seen[item.meeting_id]}; rename one of the files",
+                                )
+                            )
+                        else:
+                            seen.setdefault(item.meeting_id, item.source)
+                            known += 1
+                            yield dc_replace(item, origin=origin)
+                except (OSError, RecursionError, UnicodeError, ValueError, MemoryError) as e:
+                    report(FileReport(path=str(path), status="failed", error=f"{path}: {_describe(e)}"))
+
         changed = False
-        outcomes = self.store.upsert_meetings(unique, replace_other=replace, rename=rename, on_chunk=on_chunk)
+        outcomes = self.store.upsert_meetings(meetings(), replace_other=replace, rename=rename, on_chunk=on_chunk)
         for done, outcome in enumerate(outcomes, 1):
             meeting = outcome.meeting
             changed = changed or outcome.status in ("added", "updated")
             if outcome.status == "conflict":
-                reports.append(
+                report(
                     FileReport(
                         path=meeting.source,
                         status="failed",
@@ -183,7 +198,7 @@ class Engine:
                     )
                 )
             else:
-                reports.append(
+                report(
                     FileReport(
                         path=meeting.source,
                         status=outcome.status,  # type: ignore[arg-type]
@@ -195,8 +210,9 @@ class Engine:
                     )
                 )
             if progress:
-                progress(meeting.source, done, len(unique))
+                progress(meeting.source, done, max(known, len(files)))
         if changed:
+            self.lexical.index()  # the new meetings' tokens are indexed now, not by the next question
             # The model's similarity scale, measured on what the store now holds (calibration.py).
             calibration_for(self.store, self.embeddings, refresh=True)
         return IngestReport(tuple(reports))

@@ -144,6 +144,12 @@ def records_for(meeting: Meeting) -> Records:
     return Records(ids, texts, metas)
 
 
+def record_count(meeting: Meeting) -> int:
+    """Texts embedded for a meeting (`records_for` without building them): its paragraphs, the sentences of
+    multi-sentence ones, its title."""
+    return 1 + sum(1 + (len(p.sentences) if len(p.sentences) > 1 else 0) for p in meeting.paragraphs)
+
+
 _WHERE_IN_FILE = re.compile(r"(?::\d+|\[\d+\])$")  # "a.jsonl:3", "a.json[2]": a document inside a file
 
 

@@ -23,11 +23,13 @@ from meeting_qa.errors import ModelMismatchError, StoreError
 from meeting_qa.records import (
     RECORDS_VERSION,
     Outcome,
+    Records,
     StoredParagraph,
     identify,
     meeting_record_id,
     paragraph_id,
     parse_id,
+    record_count,
     records_for,
     sentence_id,
     stored_paragraph,
@@ -47,12 +49,17 @@ __all__ = [
     "meeting_record_id",
     "paragraph_id",
     "parse_id",
+    "record_count",
     "sentence_id",
 ]
 
-BATCH = 256
-EMBED_GROUP = 512  # texts embedded in one call (across small meetings; a large one is written in such chunks)
+BATCH = 256  # records per Chroma write when the client cannot tell its maximum
+# Texts embedded in one call across meetings: large enough that length sorting leaves little padding and
+# per-call overhead vanishes, small enough that a group's vectors and records stay a few MB. A meeting larger
+# than this is embedded and written in chunks of this many.
+EMBED_GROUP = 2048
 DIRTY = "writing-"
+HEALED = "healed-"  # the token a process gives a store it found marked by a writer that died
 RETIRE_AFTER_S = 120.0  # an earlier view of the store is closed this long after it was replaced
 Status = str  # "added" | "updated" | "unchanged" | "conflict"
 ChunkFn = Callable[[str, int, int], None]  # (source, passages written, passages of this group)
@@ -154,13 +161,14 @@ class Store:
         token = str(meta.get("generation", "empty"))
         if is_dirty(token) and not self.lock.writer_alive():
             # The writer that marked the store died inside its write: what it wrote is what the store holds,
-            # so a fresh token tells every derived index to rebuild from it once, and then to trust it again.
+            # so a fresh token (`healed-…`) tells every derived index to rebuild from it once, and then to
+            # trust it again.
             try:
                 with self.lock.hold():
                     token = str(self._fresh_metadata().get("generation", "empty"))
                     if is_dirty(token):
                         self._follow(token)
-                        token = self._set_token(uuid.uuid4().hex)
+                        token = self._set_token(HEALED + uuid.uuid4().hex)
             except (StoreError, OSError):
                 pass  # a store this process may only read: it stays marked, and derived indexes are not kept
         self._follow(token)
@@ -200,53 +208,59 @@ class Store:
 
     def upsert_meetings(
         self,
-        meetings: Sequence[Meeting],
+        meetings: Iterable[Meeting],
         *,
         replace_other: bool = False,
         rename: bool = False,
         on_chunk: ChunkFn | None = None,
     ) -> Iterator[Outcome]:
-        """Add or replace meetings, yielding each one's outcome as it is written.
+        """Add or replace meetings, yielding each one's outcome once it is written.
 
         A stored meeting that came from another file (`origin`) is not replaced unless `replace_other`;
         it is a "conflict", or with `rename` the newcomer gets the first free id `<id>-2`, `<id>-3`, ….
 
-        The whole call holds the store's write lock. Texts of several small meetings are embedded together
-        (far faster than one meeting at a time for a corpus of many small documents); a large meeting is
-        embedded and written in chunks. A meeting's meeting record is written last and stale entries are
-        removed just before it: an interrupted ingest never leaves a listed meeting half-written, and
-        re-ingesting finishes the job.
+        The whole call holds the store's write lock. Meetings are consumed as they come (a corpus is never
+        held whole) and written in groups of about `EMBED_GROUP` texts: a group's texts are embedded in one
+        call, so short texts of many meetings share batches and length sorting cuts padding, and records go
+        to Chroma in its maximum batch size; a meeting larger than a group is embedded and written in chunks.
+        A meeting's meeting record is written last and stale entries are removed just before it: an
+        interrupted ingest never leaves a listed meeting half-written, and re-ingesting finishes the job.
         """
         with self.lock.hold():
             self.check_model()  # also brings this process's view up to date before it writes
-            stored = self._stored_meta([m.meeting_id for m in meetings])
             claimed: dict[str, str] = {}  # id → source of the meetings this call writes
-            pending: list[Meeting] = []
+            group: list[Meeting] = []
+            size = 0
             for m in meetings:
-                outcome = identify(
-                    m, stored, claimed, lambda mid: self._stored_meta([mid]).get(mid), replace_other, rename
-                )
-                if outcome.status == "pending":
-                    pending.append(outcome.meeting)
-                    claimed[outcome.meeting.meeting_id] = outcome.meeting.source
-                else:
-                    yield outcome
-            if not pending:
-                return
-            self._begin_write()
-            try:
-                group: list[Meeting] = []
-                size = 0
-                for m in pending:
-                    group.append(m)
-                    size += len(m.paragraphs) + sum(len(p.sentences) for p in m.paragraphs)
-                    if size >= EMBED_GROUP:
-                        yield from self._write_group(group, stored, on_chunk)
-                        group, size = [], 0
-                if group:
-                    yield from self._write_group(group, stored, on_chunk)
-            finally:
-                self._end_write()
+                n = record_count(m)
+                if group and size + n > EMBED_GROUP:
+                    yield from self._upsert_group(group, claimed, replace_other, rename, on_chunk)
+                    group, size = [], 0
+                group.append(m)
+                size += n
+            if group:
+                yield from self._upsert_group(group, claimed, replace_other, rename, on_chunk)
+
+    def _upsert_group(
+        self,
+        group: list[Meeting],
+        claimed: dict[str, str],
+        replace_other: bool,
+        rename: bool,
+        on_chunk: ChunkFn | None,
+    ) -> Iterator[Outcome]:
+        """Identify a group's meetings against the store and write the pending ones."""
+        stored = self._stored_meta([m.meeting_id for m in group])
+        pending: list[Meeting] = []
+        for m in group:
+            outcome = identify(m, stored, claimed, lambda mid: self._stored_meta([mid]).get(mid), replace_other, rename)
+            if outcome.status == "pending":
+                pending.append(outcome.meeting)
+                claimed[outcome.meeting.meeting_id] = outcome.meeting.source
+            else:
+                yield outcome
+        if pending:
+            yield from self._write_group(pending, stored, on_chunk)
 
     def _stored_meta(self, meeting_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -261,47 +275,78 @@ class Store:
                 out[str(meta["meeting_id"])] = held
         return out
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        encode = getattr(self.embeddings, "encode_passages", None)  # no float lists for our own embeddings
+        if callable(encode):
+            return np.asarray(encode(texts), dtype=np.float32)
+        return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32)
+
     def _write_group(
         self, group: list[Meeting], stored: dict[str, dict[str, Any]], on_chunk: ChunkFn | None
     ) -> Iterator[Outcome]:
         records = [records_for(m) for m in group]
         flat = [(r.ids[i], r.texts[i], r.metas[i]) for r in records for i in range(len(r.ids))]
         source = group[0].source if len(group) == 1 else f"{len(group)} meetings"
-        # Embedded and written a chunk at a time: a 50 MB file is not one embedding call holding everything
-        # in memory before its first write. Meeting records wait for the end (they mark a meeting complete).
-        last: dict[str, tuple[Any, str, dict[str, Any]]] = {}
-        for i in range(0, len(flat), EMBED_GROUP):
-            chunk = flat[i : i + EMBED_GROUP]
-            vectors = self.embeddings.embed_documents([t for _, t, _ in chunk])
-            body = []
-            for (rid, text, meta), vec in zip(chunk, vectors, strict=True):
-                if meta["kind"] == "meeting":
-                    last[rid] = (vec, text, meta)
-                else:
-                    body.append((rid, vec, text, meta))
-            for j in range(0, len(body), BATCH):
-                self._upsert(body[j : j + BATCH])
-            if on_chunk:
-                on_chunk(source, i + len(chunk), len(flat))
-        for meeting, rec in zip(group, records, strict=True):
-            self._drop_stale(meeting.meeting_id, set(rec.ids))
-            self._upsert([(rec.ids[-1], *last[rec.ids[-1]])])
-            yield Outcome(meeting, "added" if stored.get(meeting.meeting_id) is None else "updated")
+        batch = self._max_batch()
+        # Embedded and written a chunk at a time (one chunk unless one meeting is larger than a group): a
+        # 50 MB file is not one embedding call holding everything in memory before its first write. Meeting
+        # records wait for the end (they mark a meeting complete). The store is marked as being written from
+        # just before a group's first change to just after its last: each group is a generation of its own,
+        # so readers (and their lexical index) follow a long ingest group by group.
+        last: dict[str, tuple[np.ndarray, str, dict[str, Any]]] = {}
+        marked = False
+        try:
+            for i in range(0, len(flat), EMBED_GROUP):
+                chunk = flat[i : i + EMBED_GROUP]
+                vectors = self._embed([t for _, t, _ in chunk])
+                if not marked:
+                    self._begin_write()
+                    marked = True
+                body: list[int] = []
+                for j, (rid, text, meta) in enumerate(chunk):
+                    if meta["kind"] == "meeting":
+                        last[rid] = (vectors[j], text, meta)
+                    else:
+                        body.append(j)
+                for j in range(0, len(body), batch):
+                    sel = body[j : j + batch]
+                    self.collection.upsert(
+                        ids=[chunk[r][0] for r in sel],
+                        embeddings=vectors[sel],
+                        documents=[chunk[r][1] for r in sel],
+                        metadatas=[chunk[r][2] for r in sel],
+                    )
+                if on_chunk:
+                    on_chunk(source, i + len(chunk), len(flat))
+            stale = self._stale_entries(group, records)
+            for meeting, rec in zip(group, records, strict=True):
+                gone = stale.get(meeting.meeting_id, [])
+                for i in range(0, len(gone), batch):
+                    self.collection.delete(ids=gone[i : i + batch])
+                vec, text, meta = last[rec.ids[-1]]
+                self.collection.upsert(ids=[rec.ids[-1]], embeddings=vec[None, :], documents=[text], metadatas=[meta])
+                yield Outcome(meeting, "added" if stored.get(meeting.meeting_id) is None else "updated")
+        finally:
+            if marked:
+                self._end_write()
 
-    def _upsert(self, rows: Sequence[tuple[str, Any, str, dict[str, Any]]]) -> None:
-        self.collection.upsert(
-            ids=[r[0] for r in rows],
-            embeddings=[r[1] for r in rows],
-            documents=[r[2] for r in rows],
-            metadatas=[r[3] for r in rows],
-        )
+    def _stale_entries(self, group: list[Meeting], records: list[Records]) -> dict[str, list[str]]:
+        """Entries of earlier versions of these meetings that the new ones no longer have (fewer paragraphs,
+        or an ingest cut off before), by meeting: one read for the whole group."""
+        keep = {i for r in records for i in r.ids}
+        got = self.collection.get(where={"meeting_id": {"$in": [m.meeting_id for m in group]}}, include=[])
+        out: dict[str, list[str]] = {}
+        for rid in got.get("ids") or []:
+            parsed = parse_id(rid)
+            if rid not in keep and parsed is not None:
+                out.setdefault(parsed[1], []).append(rid)
+        return out
 
-    def _drop_stale(self, meeting_id: str, keep: set[str]) -> None:
-        """Remove the entries of an earlier version that the new one no longer has (fewer paragraphs)."""
-        got = self.collection.get(where={"meeting_id": meeting_id}, include=[])
-        stale = [i for i in got.get("ids") or [] if i not in keep]
-        for i in range(0, len(stale), BATCH * 4):
-            self.collection.delete(ids=stale[i : i + BATCH * 4])
+    def _max_batch(self) -> int:
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:  # an older server without the call
+            return BATCH
 
     def _has_entries(self, meeting_id: str) -> bool:
         got = self.collection.get(where={"meeting_id": meeting_id}, limit=1, include=[])
@@ -432,3 +477,9 @@ def filter_where(kinds: Sequence[str], filters: Filters) -> dict[str, Any]:
 def is_dirty(token: str) -> bool:
     """Whether a generation token marks a write under way or cut off (no derived index may be kept for it)."""
     return token.startswith(DIRTY)
+
+
+def is_healed(token: str) -> bool:
+    """Whether a generation token follows a write that was cut off: an index derived incrementally from an
+    earlier generation cannot tell what that write changed, so derived indexes read the store whole."""
+    return token.startswith(HEALED)

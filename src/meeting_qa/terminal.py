@@ -53,14 +53,15 @@ def environment_problem(e: BaseException, *, store_dir: Path | None, chroma_url:
         where = f": {e.filename}" if e.filename else ""
         return f"{e.strerror or e}{where}"
     text = f"{type(e).__name__}: {e}"
-    if "disk is full" in text or "No space left" in text:
-        return f"the disk is full ({text})"
     if store_dir is not None and not chroma_url and disk_nearly_full(Path(store_dir)):
-        # Chroma reports a full disk as an internal error of its own ("Error in compaction: …").
+        # Chroma reports a full disk as an internal error of its own ("Error in compaction: …", or SQLite's
+        # "database or disk is full" from whichever read or write met it first).
         return (
             f"the disk holding the store {store_dir} is full; free some space and run the same command "
             f"again: meetings written before are kept ({text})"
         )
+    if "disk is full" in text or "No space left" in text:
+        return f"the disk is full ({text})"
     module = type(e).__module__.split(".")[0]
     if module in ("httpx", "httpcore") or isinstance(e, ConnectionError):
         return (
