@@ -142,6 +142,9 @@ class Engine:
             if on_file:
                 on_file(item)
 
+        def refuse(meeting: Meeting, error: str) -> None:
+            report(FileReport(path=meeting.source, status="failed", meeting_id=meeting.meeting_id, error=error))
+
         missing: list[FileReport] = []
         files = self._files(paths, missing)
         for item in missing:
@@ -165,14 +168,10 @@ class Engine:
                         if isinstance(item, LoaderError):
                             report(FileReport(path=item.path or str(path), status="failed", error=str(item)))
                         elif item.meeting_id in seen and not rename:
-                            report(
-                                FileReport(
-                                    path=item.source,
-                                    status="failed",
-                                    meeting_id=item.meeting_id,
-                                    error=f"{item.source}: meeting id {item.meeting_id!r} is also used by "
-                                    f"{seen[item.meeting_id]}; rename one of the files",
-                                )
+                            refuse(
+                                item,
+                                f"{item.source}: meeting id {item.meeting_id!r} is also used by "
+                                f"{seen[item.meeting_id]}; rename one of the files",
                             )
                         else:
                             seen.setdefault(item.meeting_id, item.source)
@@ -187,15 +186,11 @@ class Engine:
             meeting = outcome.meeting
             changed = changed or outcome.status in ("added", "updated")
             if outcome.status == "conflict":
-                report(
-                    FileReport(
-                        path=meeting.source,
-                        status="failed",
-                        meeting_id=meeting.meeting_id,
-                        error=f"{meeting.source}: meeting {meeting.meeting_id!r} already exists from another file, "
-                        f"{outcome.other}; rename this file, delete that meeting first, or re-ingest with "
-                        f"--replace to overwrite it",
-                    )
+                refuse(
+                    meeting,
+                    f"{meeting.source}: meeting {meeting.meeting_id!r} already exists from another file, "
+                    f"{outcome.other}; rename this file, delete that meeting first, or re-ingest with "
+                    f"--replace to overwrite it",
                 )
             else:
                 report(
