@@ -35,6 +35,27 @@ def test_ingest_measures_the_calibration_and_keeps_it_beside_the_collection(
     assert calibration_for(fake_engine.store, FakeEmbeddings()) == held  # read back, not measured again
 
 
+def test_the_calibration_sample_comes_from_the_lexical_index_without_reading_the_whole_store(
+    fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "m-2024-01-01.txt"
+    f.write_text("会议研究了防汛工作。\n会议要求加强值班值守。\n会议听取了财政局的汇报。\n", encoding="utf-8")
+    fake_engine.ingest([f])
+    forget = {"calibration_model": "another model"}  # so that each call below measures afresh
+    fake_engine.store.update_metadata(forget)
+    from_store = calibration_for(fake_engine.store, FakeEmbeddings(), refresh=True)
+    fake_engine.store.update_metadata(forget)
+
+    def whole_store() -> None:  # one query for every paragraph fails past SQLite's variable limit (100k)
+        raise AssertionError("the whole store was read")
+
+    monkeypatch.setattr(fake_engine.store, "paragraphs", whole_store)
+    from_index = calibration_for(
+        fake_engine.store, FakeEmbeddings(), refresh=True, paragraphs=fake_engine.lexical.index().paragraphs
+    )
+    assert from_index == from_store  # the same sample either way
+
+
 def test_an_ingest_measures_again_only_when_the_store_changed_by_a_quarter(fake_engine: Engine, tmp_path: Path) -> None:
     for i in range(8):
         (tmp_path / f"m{i}-2024-01-0{i + 1}.txt").write_text(

@@ -11,7 +11,7 @@ kept in the collection's metadata beside the model's name.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -88,11 +88,18 @@ def measure(
     return Calibration(round(floor, 4), round(ceiling, 4), len(chosen))
 
 
-def calibration_for(store: Store, embeddings: object, *, refresh: bool = False) -> Calibration:
+def calibration_for(
+    store: Store,
+    embeddings: object,
+    *,
+    refresh: bool = False,
+    paragraphs: Mapping[tuple[str, int], StoredParagraph] | None = None,
+) -> Calibration:
     """The store's calibration for its model: read from the collection, or measured now and kept there.
     `refresh` (after an ingest) measures again only when the store has grown or shrunk by a quarter since
-    the last measurement: one more meeting in a large archive does not move the model's scale, and
-    measuring reads the store's paragraphs."""
+    the last measurement: one more meeting in a large archive does not move the model's scale.
+    `paragraphs` (the lexical index's, by key) lets the sample be drawn without reading the whole store,
+    which a store of 100k paragraphs cannot answer in one query."""
     meta = store.metadata()
     held = Calibration.from_metadata(meta)
     size = store.collection.count()
@@ -100,11 +107,16 @@ def calibration_for(store: Store, embeddings: object, *, refresh: bool = False) 
         measured_at = int(meta.get("calibration_records", 0) or 0)
         if not refresh or (measured_at and abs(size - measured_at) < REMEASURE_CHANGE * measured_at):
             return held
-    paragraphs = store.paragraphs()
-    if not paragraphs:
+    if paragraphs is not None:
+        keys = sorted(paragraphs)
+        step = max(1, len(keys) // (SAMPLE * 4))
+        sample = [paragraphs[k] for k in keys[::step][: SAMPLE * 4]]
+    else:
+        every = store.paragraphs()
+        step = max(1, len(every) // (SAMPLE * 4))
+        sample = every[::step][: SAMPLE * 4]
+    if not sample:
         return Calibration()
-    step = max(1, len(paragraphs) // (SAMPLE * 4))
-    sample = paragraphs[::step][: SAMPLE * 4]
     vectors = store.vectors([paragraph_id(sp.meeting_id, sp.paragraph.number) for sp in sample])
     kept = [sp for sp in sample if paragraph_id(sp.meeting_id, sp.paragraph.number) in vectors]
     if not kept:

@@ -207,9 +207,9 @@ class Engine:
             if progress:
                 progress(meeting.source, done, max(known, len(files)))
         if changed:
-            self.lexical.index()  # the new meetings' tokens are indexed now, not by the next question
+            index = self.lexical.index()  # the new meetings' tokens are indexed now, not by the next question
             # The model's similarity scale, measured on what the store now holds (calibration.py).
-            calibration_for(self.store, self.embeddings, refresh=True)
+            calibration_for(self.store, self.embeddings, refresh=True, paragraphs=index.paragraphs)
         return IngestReport(tuple(reports))
 
     @staticmethod

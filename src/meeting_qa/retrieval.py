@@ -215,7 +215,7 @@ class HybridSearcher:
         held = self._calibration
         if held is not None and held[0] is index:
             return held[1]
-        calibration = calibration_for(self.store, self.embeddings)
+        calibration = calibration_for(self.store, self.embeddings, paragraphs=index.paragraphs)
         self._calibration = (index, calibration)
         return calibration
 
@@ -242,7 +242,7 @@ class HybridSearcher:
         named = q.named_meetings
         speakers = set(q.speakers)
         # Questions the opening paragraph itself answers: who chaired, when, who attended, which meeting.
-        opening_penalised = w.opening_penalty > 0 and not (q.kinds & OPENING_KINDS or q.which_meeting or q.across)
+        opening_penalised = w.opening_penalty > 0 and not (q.kinds & OPENING_KINDS or q.which_meeting)
         meeting_cov: dict[str, float] = {}
         out: list[Candidate] = []
         for key in keys:
