@@ -74,6 +74,7 @@ bench: $(STAMPS)/model
 	$(BIN)/python benchmarks/items.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/loo.py --cmrc
 
 clean:
 	rm -rf $(VENV) $(STAMPS) .pytest_cache .mypy_cache .ruff_cache
