@@ -192,3 +192,10 @@ def test_question_vectors_int8_stay_close_to_full_precision_and_passages_are_unt
     assert not np.allclose(exact, quantized)  # the int8 copy really is in use
     passages = ["会议研究通过了今年经贸活动总体工作方案。"]
     assert np.allclose(full.encode_passages(passages), fast.encode_passages(passages), atol=1e-6)
+    # A question-only process (serve) lets go of the full model: questions keep their int8 vectors, and a
+    # passage encode (a web upload) loads the full model again, with the same vectors as before.
+    fast.release_passage_model()
+    assert fast._model is None
+    assert np.allclose(np.stack([fast.encode_query(q) for q in questions]), quantized, atol=1e-6)
+    assert fast._model is None  # questions did not load it again
+    assert np.allclose(fast.encode_passages(passages), full.encode_passages(passages), atol=1e-6)

@@ -8,6 +8,7 @@ model name or folder works through `MEETING_QA_EMBEDDING_MODEL`.
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import threading
 import warnings
@@ -66,9 +67,19 @@ class SentenceEmbeddings(Embeddings):
             if self._model is None:
                 model = self._load_model()
                 model.eval()  # for encode_query's direct forward pass (encode() sets this itself)
-                self._query_model = _int8_copy(model) if self.query_int8 else None
+                if self.query_int8 and self._query_model is None:
+                    self._query_model = _int8_copy(model)
                 self._model = model
         return self._model
+
+    def release_passage_model(self) -> None:
+        """Let go of the full-precision model when questions have their own int8 copy: a process that only
+        answers questions (`serve`) holds ~0.5 GB less. The next passage encode (a web upload) loads it
+        again, once."""
+        with self._lock:
+            if self._query_model is not None:
+                self._model = None
+        gc.collect()
 
     def _load_model(self) -> SentenceTransformer:
         # Never reach for a model hub at run time unless the user named a hub model explicitly.
@@ -93,8 +104,12 @@ class SentenceEmbeddings(Embeddings):
 
     def _model_for(self, prompt_name: str) -> SentenceTransformer:
         """The int8 copy for questions when there is one, else the model."""
-        model = self._load()
-        return self._query_model if prompt_name == "query" and self._query_model is not None else model
+        if prompt_name == "query" and self.query_int8:
+            if self._query_model is None:
+                self._load()
+            if self._query_model is not None:
+                return self._query_model
+        return self._load()
 
     def _encode(self, texts: list[str], prompt_name: str) -> np.ndarray:
         model = self._model_for(prompt_name)

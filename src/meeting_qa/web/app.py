@@ -456,6 +456,9 @@ def serve(
     print(f"loading embedding model ({engine.embeddings.label}) …", file=sys.stderr)
     _one_thread_per_request()
     engine.embeddings.warm()  # once per process, before the first visitor
+    # Questions go through the int8 copy; the full model is loaded again only for a web upload (or to measure
+    # the model's calibration on a store that has none yet).
+    engine.embeddings.release_passage_model()
     engine.lexical.index()
     _warm_up(engine)
     app = build_app(engine, settings)
