@@ -14,12 +14,13 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from meeting_qa.store import Store, StoredParagraph, paragraph_id
 
+T = TypeVar("T")
 SAMPLE = 48
 PSEUDO_QUESTION_CHARS = 28  # about the length of a short question; longer pieces inflate the ceiling
 MIN_SPAN = 0.05
@@ -71,8 +72,7 @@ def measure(
     """Calibrate from stored paragraphs and their vectors (rows in the same order)."""
     if len(paragraphs) == 0:
         return Calibration()
-    step = max(1, len(paragraphs) // SAMPLE)
-    chosen = list(range(0, len(paragraphs), step))[:SAMPLE]
+    chosen = _spread(range(len(paragraphs)), SAMPLE)
     queries = np.asarray(
         [embeddings.encode_query(_pseudo_question(paragraphs[i])) for i in chosen],  # type: ignore[attr-defined]
         dtype=np.float32,
@@ -108,13 +108,9 @@ def calibration_for(
         if not refresh or (measured_at and abs(size - measured_at) < REMEASURE_CHANGE * measured_at):
             return held
     if paragraphs is not None:
-        keys = sorted(paragraphs)
-        step = max(1, len(keys) // (SAMPLE * 4))
-        sample = [paragraphs[k] for k in keys[::step][: SAMPLE * 4]]
+        sample = [paragraphs[k] for k in _spread(sorted(paragraphs), SAMPLE * 4)]
     else:
-        every = store.paragraphs()
-        step = max(1, len(every) // (SAMPLE * 4))
-        sample = every[::step][: SAMPLE * 4]
+        sample = _spread(store.paragraphs(), SAMPLE * 4)
     if not sample:
         return Calibration()
     vectors = store.vectors([paragraph_id(sp.meeting_id, sp.paragraph.number) for sp in sample])
@@ -129,3 +125,9 @@ def calibration_for(
             {**calibration.as_metadata(), "calibration_model": store.model_label, "calibration_records": size}
         )
     return calibration
+
+
+def _spread(items: Sequence[T], n: int) -> list[T]:
+    """At most `n` items, evenly spread over the sequence (the same ones for the same sequence)."""
+    step = max(1, len(items) // n)
+    return list(items[::step][:n])

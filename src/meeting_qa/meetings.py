@@ -126,6 +126,8 @@ class Catalog:
             mid: read_card(mid, sorted(ps, key=lambda p: p.paragraph.number), profile) for mid, ps in by_meeting.items()
         }
         self._spellings: dict[str, list[str]] | None = None
+        # Every place the records name (望澜县, 望澜): kept whole when a question is cut into words.
+        self.places = frozenset(p for card in self.cards.values() for p in card.places)
 
     def place_spellings(self, lexicon: Lexicon) -> dict[str, list[str]]:
         """Toneless pinyin of every place the records name → those places (luyuan → 鹭原), built once."""

@@ -154,9 +154,7 @@ def analyze(
     translated = tuple(lexicon.translate(text)) if (lexicon is not None and language == "en") else ()
     names = frozenset(names_in(text))
     has_english_records = catalog is not None and any(c.english for c in catalog.cards.values())
-    places = (
-        frozenset(p for card in catalog.cards.values() for p in card.places) if catalog is not None else frozenset()
-    )
+    places = catalog.places if catalog is not None else frozenset()
     concepts = _concepts(folded, language, translated, names, stats, profile, lexicon, has_english_records, places)
     spelled_places = _place_concepts(names, lexicon, catalog, stats)
     concepts = concepts + spelled_places
@@ -247,7 +245,7 @@ def _concepts(
             # A piece the segmenter cut across words ("哪天开的" → 天开) and no record contains: not a topic.
             scale = profile.type_word_weight
         tag = word_class(word)
-        if scale == 1.0 and tag.startswith(FUNCTION_CLASSES) and not tag.startswith("vn"):
+        if scale == 1.0 and tag.startswith(FUNCTION_CLASSES):
             scale = profile.type_word_weight
         english = lexicon.english_for(word) if (lexicon is not None and english_records and not word.isascii()) else []
         add([word, *parts, *english], scale, core=not tag.startswith(NON_TOPIC_CLASSES) or tag.startswith("vn"))

@@ -18,7 +18,7 @@ import numpy as np
 from meeting_qa.answer import messages
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
 from meeting_qa.question import Concept, TextView, coverage
-from meeting_qa.retrieval import Candidate, Signals, meeting_view, neighbour_turns
+from meeting_qa.retrieval import Candidate, Key, Signals, meeting_view, neighbour_turns
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
 from meeting_qa.text.segment import split_clauses
@@ -178,16 +178,23 @@ class ExtractiveAnswerer:
         q = sig.question
         if not (q.across or q.which_meeting or q.latest) or len(by_meeting) == 1:
             return [by_meeting[top_meeting][:3]]
-        best = self.paragraph_strength(sig, cands[0])
+        strengths: dict[Key, float] = {}
+
+        def strength_of(c: Candidate) -> float:
+            if c.key not in strengths:
+                strengths[c.key] = self.paragraph_strength(sig, c)
+            return strengths[c.key]
+
+        best = strength_of(cands[0])
         chosen: list[list[Candidate]] = []
         named = q.named_meetings
         for mid, group in by_meeting.items():
             if named and mid not in named and mid != top_meeting:
                 continue  # "鹭原市历次会议" spans the meetings it names, not every meeting of the store
             # A meeting is judged by its strongest paragraph among its best few, not by the first one.
-            ranked = sorted(group[:3], key=lambda c: -self.paragraph_strength(sig, c))
+            ranked = sorted(group[:3], key=lambda c: -strength_of(c))
             lead = ranked[0]
-            strong = self.paragraph_strength(sig, lead) >= max(self.threshold(group), 0.75 * best)
+            strong = strength_of(lead) >= max(self.threshold(group), 0.75 * best)
             if mid == top_meeting or (
                 strong
                 and (lead.score >= self.tuning.other_meeting_score * cands[0].score or self._covers_topics(sig, lead))

@@ -48,8 +48,7 @@ def words_with_parts(
     (`skip`: interrogatives and fillers to leave out; `keep`: words known to the records, such as their
     place names, kept whole where jieba would cut them apart: 鹭原市历次 → 鹭原, not 鹭 + 原市)."""
     out: list[tuple[str, list[str]]] = []
-    known = sorted((w for w in keep if len(w) >= 2 and not w.isascii()), key=len, reverse=True)
-    split = re.compile("(" + "|".join(re.escape(w) for w in known) + ")") if known else None
+    split = _splitter(keep)
     for m in _WORD.finditer(folded):
         piece = m.group(0)
         if not HAN_RUN.fullmatch(piece):
@@ -62,6 +61,14 @@ def words_with_parts(
             elif chunk:
                 out.extend(_content_words(chunk, skip))
     return out
+
+
+@lru_cache(maxsize=4)
+def _splitter(keep: frozenset[str]) -> re.Pattern[str] | None:
+    """A pattern cutting a Han run around the kept words, longest first (compiled once per set of words:
+    the same catalog serves every question until the store changes)."""
+    known = sorted((w for w in keep if len(w) >= 2 and not w.isascii()), key=len, reverse=True)
+    return re.compile("(" + "|".join(re.escape(w) for w in known) + ")") if known else None
 
 
 def _content_words(piece: str, skip: frozenset[str]) -> list[tuple[str, list[str]]]:
