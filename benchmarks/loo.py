@@ -135,52 +135,62 @@ def evaluate(
         eng.answerer.profile = base
 
 
-def strengths(eng: Engine, prepared: Sequence[Prepared], fusion: dict[str, float]) -> list[tuple[float, int, bool]]:
+Strength = tuple[float, int, bool]
+# Per setting (fusion values, answer values): each question's (strength, gold rank, best evidence is a turn).
+# A question's figures do not depend on which questions a fold trains on, so every fold reuses them.
+Cache = dict[tuple[Any, ...], dict[int, Strength]]
+
+
+def strengths(
+    eng: Engine,
+    prepared: Sequence[Prepared],
+    fusion: dict[str, float],
+    answer: dict[str, float] | None = None,
+    cache: Cache | None = None,
+) -> list[Strength]:
     """(strength, rank of the first gold paragraph or 99, whether the best evidence is a transcript turn)
-    per question under these fusion weights."""
-    base = eng.searcher.profile
-    eng.searcher.profile = base.with_(fusion=fusion)
-    try:
-        out = []
-        for p in prepared:
-            cands = eng.searcher.fuse(p.sig, k=10)
-            ranks = [
-                i
-                for i, c in enumerate(cands, 1)
-                if any(
-                    (m is None or m == c.stored.meeting_id) and (n is None or n == c.stored.paragraph.number)
-                    for m, n in p.item.gold
-                )
-            ]
-            turn = bool(cands and cands[0].stored.paragraph.speaker)
-            out.append((eng.answerer.strength(p.sig, cands[:ANSWER_CANDIDATES]), ranks[0] if ranks else 99, turn))
-        return out
-    finally:
-        eng.searcher.profile = base
+    per question under these fusion weights (and answer settings)."""
+    known = (cache if cache is not None else {}).setdefault((tuple(fusion.items()), tuple((answer or {}).items())), {})
+    todo = [p for p in prepared if id(p) not in known]
+    if todo:
+        base = eng.searcher.profile
+        profile = base.with_(fusion=fusion, answer=answer)
+        eng.searcher.profile = profile
+        eng.answerer.profile = profile
+        try:
+            for p in todo:
+                cands = eng.searcher.fuse(p.sig, k=10)
+                ranks = [
+                    i
+                    for i, c in enumerate(cands, 1)
+                    if any(
+                        (m is None or m == c.stored.meeting_id) and (n is None or n == c.stored.paragraph.number)
+                        for m, n in p.item.gold
+                    )
+                ]
+                turn = bool(cands and cands[0].stored.paragraph.speaker)
+                strength = eng.answerer.strength(p.sig, cands[:ANSWER_CANDIDATES])
+                known[id(p)] = (strength, ranks[0] if ranks else 99, turn)
+        finally:
+            eng.searcher.profile = base
+            eng.answerer.profile = base
+    return [known[id(p)] for p in prepared]
 
 
-def fit(
-    eng: Engine, train: Sequence[Prepared], cache: dict[tuple[Any, ...], list[tuple[float, int, bool]]]
-) -> tuple[dict[str, float], dict[str, float]]:
+def fit(eng: Engine, train: Sequence[Prepared], cache: Cache) -> tuple[dict[str, float], dict[str, float]]:
     """Fusion weights by hit@1 on the training questions, then for reports and for transcripts (by the form
     of the best evidence) the threshold with the lowest balanced error (false-abstain rate + missed-abstain
     rate: the few unanswerable questions weigh as much as the many answerable ones, as the targets ask)."""
-    ids = tuple(id(p) for p in train)
     best: tuple[float, dict[str, float]] | None = None
-    results: dict[tuple[float, ...], list[tuple[float, int, bool]]] = {}
     for fusion in settings_grid():
-        key = (tuple(fusion.values()), ids)
-        if key not in cache:
-            cache[key] = strengths(eng, train, fusion)
-        res = cache[key]
-        results[tuple(fusion.values())] = res
+        res = strengths(eng, train, fusion, cache=cache)
         answerable = [r for (s, r, _), p in zip(res, train, strict=True) if p.item.answerable and p.item.gold]
         hit1 = sum(1 for r in answerable if r == 1) / max(1, len(answerable))
         if best is None or hit1 > best[0] + 1e-9:
             best = (hit1, fusion)
     assert best is not None
     fusion = best[1]
-    res = results[tuple(fusion.values())]
+    res = strengths(eng, train, fusion, cache=cache)
     thresholds = {}
     for name, turn in (("abstain_below", False), ("abstain_below_transcript", True)):
         pairs = [(s, p.item.answerable) for (s, _, t), p in zip(res, train, strict=True) if t == turn]
@@ -207,11 +217,13 @@ def _fit_other_meetings(
     return best[1] if best is not None else OTHER_MEETING_GRID[-1]
 
 
+def _cost(pos: Sequence[float], neg: Sequence[float], t: float) -> float:
+    """Balanced error at threshold t: false-abstain rate + missed-abstain rate."""
+    return sum(1 for s in pos if s < t) / max(1, len(pos)) + sum(1 for s in neg if s >= t) / max(1, len(neg))
+
+
 def _threshold(pos: Sequence[float], neg: Sequence[float]) -> float:
-    costs = [
-        (sum(1 for s in pos if s < t) / max(1, len(pos)) + sum(1 for s in neg if s >= t) / max(1, len(neg)), t)
-        for t in ABSTAIN_GRID
-    ]
+    costs = [(_cost(pos, neg, t), t) for t in ABSTAIN_GRID]
     low = min(c for c, _ in costs)
     ties = [t for c, t in costs if c == low]
     return round((ties[0] + ties[-1]) / 2, 3)  # the middle of the best interval
@@ -220,7 +232,7 @@ def _threshold(pos: Sequence[float], neg: Sequence[float]) -> float:
 def leave_one_meeting_out(
     eng: Engine,
     prepared: Sequence[Prepared],
-    cache: dict[tuple[Any, ...], list[tuple[float, int, bool]]],
+    cache: Cache,
     *,
     log: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -261,7 +273,7 @@ def main() -> None:
     t0 = time.perf_counter()
     prepared = prepare(eng)
     print(f"# {len(prepared)} questions analysed in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    cache: dict[tuple[Any, ...], list[tuple[float, int, bool]]] = {}
+    cache: Cache = {}
     held_out, fitted = leave_one_meeting_out(eng, prepared, cache, log=True)
     report: dict[str, Any] = {"held_out": {}, "fitted_per_fold": fitted}
     for set_name in ("dev_meetings", "dev_transcripts", "seed_dev"):

@@ -66,7 +66,10 @@ def test_english_names_are_told_from_ordinary_words() -> None:
 
 def test_kinds_of_question_are_recognised_in_both_languages() -> None:
     assert "who" in ask("青山市委常委会由谁主持？").kinds
-    assert "quantity" in ask("学校建设总投资多少？").kinds
+    assert "quantity" in ask("新建学校多少所？").kinds
+    # An amount of money is the narrower kind: a rate or a count does not answer it.
+    assert ask("学校建设总投资多少？").kinds == {"money"}
+    assert ask("How much will the roof repair cost?").kinds == {"money"}
     assert "when" in ask("When is the roof repair due?").kinds
     assert "department" in ask("防汛工作由哪个部门牵头？").kinds
 

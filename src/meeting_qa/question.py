@@ -77,6 +77,7 @@ class Concept:
     names_meeting: bool = False  # names the meeting (its place, body, title): chooses the meeting, not a sentence
     loose: bool = False  # a proper name (a place): matches inside longer words (望澜 in 望澜县)
     place: bool = False  # the place a named meeting was held (not a topic even when it names the meeting)
+    frame: bool = False  # a word of the genre that frames the question (主持, 牵头, 审议, 要求): says which sentence
 
     def applies_to(self, text: TextView) -> bool:
         return not self.english_only or text.is_english
@@ -209,6 +210,7 @@ def _concepts(
         absent_scale: float = 1.0,
         core: bool = True,
         english_only: bool = False,
+        frame: bool = False,
     ) -> None:
         alts = tuple(dict.fromkeys(a for a in alternatives if a))
         if not alts or any(c.alternatives == alts for c in concepts):
@@ -217,7 +219,7 @@ def _concepts(
         weight = scale * (absent_scale * weight if absent else weight)
         # Only words of two or more characters name a topic; a stray single character proves nothing.
         core = core and scale == 1.0 and len(alts[0]) >= 2
-        concepts.append(Concept(alts, weight, absent=absent, core=core, english_only=english_only))
+        concepts.append(Concept(alts, weight, absent=absent, core=core, english_only=english_only, frame=frame))
 
     if language == "en":
         covered: set[str] = set()
@@ -232,6 +234,7 @@ def _concepts(
                 scale=min(1.0, tr.weight),
                 absent_scale=1.0 if tr.curated else ENGLISH_ABSENT_SCALE,
                 core=tr.curated and not tr.framing,
+                frame=tr.framing,
             )
         for word in _ENGLISH_WORD.findall(folded):
             if word in covered or word in profile.framing_en or word in ENGLISH_STOP_WORDS or len(word) < 3:
@@ -240,7 +243,8 @@ def _concepts(
             add([word], english_only=True)
         return concepts
     for word, parts in words_with_parts(folded, profile.question_words, keep=places):
-        scale = profile.type_word_weight if _type_word(word, profile.type_words) else 1.0
+        frame = _type_word(word, profile.type_words)
+        scale = profile.type_word_weight if frame else 1.0
         if scale == 1.0 and not is_word(word) and stats.substring_idf(word) >= stats.max_idf:
             # A piece the segmenter cut across words ("哪天开的" → 天开) and no record contains: not a topic.
             scale = profile.type_word_weight
@@ -248,7 +252,12 @@ def _concepts(
         if scale == 1.0 and tag.startswith(FUNCTION_CLASSES):
             scale = profile.type_word_weight
         english = lexicon.english_for(word) if (lexicon is not None and english_records and not word.isascii()) else []
-        add([word, *parts, *english], scale, core=not tag.startswith(NON_TOPIC_CLASSES) or tag.startswith("vn"))
+        add(
+            [word, *parts, *english],
+            scale,
+            core=not tag.startswith(NON_TOPIC_CLASSES) or tag.startswith("vn"),
+            frame=frame,
+        )
     return concepts
 
 

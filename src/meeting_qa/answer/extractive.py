@@ -58,6 +58,7 @@ class ExtractiveAnswerer:
         """Every sentence of the candidate paragraphs, scored by concept coverage, similarity and question
         kind, leaning on the paragraph's retrieval score."""
         kinds = sig.question.kinds
+        frames = [c for c in sig.concepts if c.frame]
         # Similarities the retriever already has are reused; only the other sentences' vectors are read.
         wanted: list[str] = []
         for cand in cands:
@@ -84,7 +85,10 @@ class ExtractiveAnswerer:
                     vec = vectors.get(sentence_id(mid, n, k) if len(p.sentences) > 1 else paragraph_id(mid, n))
                     sim = float(np.dot(sig.vector, vec)) if vec is not None else cand.dense_raw
                 dense = sig.calibration.scale(sim)
-                bonus = sum(0.25 for kind in kinds if self.profile.answers_kind(kind, text))
+                bonus = sum(self.tuning.kind_bonus for kind in kinds if self.profile.answers_kind(kind, text))
+                if frames:
+                    view = TextView(text)
+                    bonus += self.tuning.frame_bonus * sum(c.covered_by(view) for c in frames) / len(frames)
                 score = (share * cov + (1 - share) * dense + bonus) * ((1 - prior_share) + prior_share * prior)
                 scored.append(Scored(cand, s, score, cov, dense))
         scored.sort(key=lambda x: -x.score)
@@ -104,11 +108,29 @@ class ExtractiveAnswerer:
         if kinds:
             typed = any(self.profile.answers_kind(k, cand.stored.folded) for k in kinds)
             cov = cov if typed else cov * self.tuning.missing_type_factor
+            if typed and not speaker:
+                # The answer of a typed question sits in a sentence of that type, and that sentence (read with
+                # the paragraph's opening and the sentence before it) must be about the question's topic: a
+                # total investment does not answer "how much for phase one".
+                cov = self._typed_coverage(sig, cand, kinds)
             if typed and not any(c.core for c in sig.concepts):
                 # A question that names no topic, only the kind of answer it wants ("这篇报道由哪家媒体发布？"),
                 # is half answered by evidence of that kind whatever its words.
                 cov = max(cov, 0.5)
         return share * cov + (1 - share) * sig.calibration.scale(cand.dense_raw)
+
+    def _typed_coverage(self, sig: Signals, cand: Candidate, kinds: frozenset[str]) -> float:
+        """Concept coverage of a paragraph's best sentence holding an answer of the question's type, read with
+        the paragraph's first sentence (its topic: "会议审议通过了《…方案》") and the sentence before it."""
+        p = cand.stored.paragraph
+        texts = [fold(p.text[s.start : s.end]) for s in p.sentences] or [cand.stored.folded]
+        within = bool(sig.question.meetings)
+        best = 0.0
+        for i, t in enumerate(texts):
+            if any(self.profile.answers_kind(k, t) for k in kinds):
+                context = " ".join(dict.fromkeys([texts[0], texts[i - 1] if i else "", t]))
+                best = max(best, coverage(sig.concepts, TextView(context), within_meeting=within))
+        return best
 
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
         """How well the best paragraph of the answer's meeting addresses the question (0..1)."""

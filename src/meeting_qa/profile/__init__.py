@@ -20,7 +20,7 @@ class FusionWeights:
     sentence_share: float = 0.7
     lexical_saturation: float = 8.0
     answer_type: float = 0.2
-    meeting_coverage: float = 0.1
+    meeting_coverage: float = 0.2
     named_meeting: float = 0.3
     named_speaker: float = 0.3
     own_date: float = 0.4
@@ -36,13 +36,15 @@ class FusionWeights:
 class AnswerTuning:
     """How the extractive answerer chooses evidence and when it abstains (see genre.toml [answer])."""
 
-    abstain_below: float = 0.315
-    abstain_below_transcript: float = 0.48
-    other_meeting_score: float = 0.3
+    abstain_below: float = 0.34
+    abstain_below_transcript: float = 0.46
+    other_meeting_score: float = 0.6
     coverage_share: float = 0.8
     absent_topic_factor: float = 0.5
     missing_type_factor: float = 0.6
     paragraph_prior: float = 0.7
+    kind_bonus: float = 0.25
+    frame_bonus: float = 0.25
     max_sentences: int = 3
     keep_ratio: float = 0.82
     long_sentence: int = 110
@@ -57,6 +59,7 @@ class Kind:
     name: str
     question: re.Pattern[str]
     answer: re.Pattern[str]
+    refines: str = ""  # a narrower kind of this one: when both are asked, only the narrower one counts
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,10 @@ class Profile:
         raise KeyError(name)
 
     def question_kinds(self, folded_question: str) -> frozenset[str]:
-        return frozenset(k.name for k in self.kinds if k.question.search(folded_question))
+        found = [k for k in self.kinds if k.question.search(folded_question)]
+        # "投了多少钱" asks for an amount of money, not any number: the narrower kind stands for the wider.
+        narrowed = {k.refines for k in found if k.refines}
+        return frozenset(k.name for k in found if k.name not in narrowed)
 
     def answers_kind(self, kind: str, folded_text: str) -> bool:
         return bool(self.kind(kind).answer.search(folded_text))
@@ -126,7 +132,10 @@ def parse_profile(toml_text: str, glossary_text: str) -> Profile:
     kinds_table = dict(data["kinds"])
     answer_types = frozenset(data["kind_sets"]["answer_types"])
     list_kinds = frozenset(data["kind_sets"]["list_kinds"])
-    kinds = tuple(Kind(name, re.compile(v["question"]), re.compile(v["answer"])) for name, v in kinds_table.items())
+    kinds = tuple(
+        Kind(name, re.compile(v["question"]), re.compile(v["answer"]), v.get("refines", ""))
+        for name, v in kinds_table.items()
+    )
     m = data["meeting"]
     v = data["vocabulary"]
     return Profile(

@@ -55,11 +55,20 @@ def words_with_parts(
             if piece not in _STOP:
                 out.append((piece, []))
             continue
+        previous = ""
         for chunk in split.split(piece) if split is not None else [piece]:
             if chunk in keep:
                 out.append((chunk, []))
             elif chunk:
-                out.extend(_content_words(chunk, skip))
+                words = _content_words(chunk, skip)
+                # A place kept whole leaves its body word cut: 鹭原市委 → 鹭原市 + 委. The place's last
+                # character joins a lone following character when the two make a dictionary word (市委, 县委).
+                if previous and words and len(words[0][0]) == 1 and chunk.startswith(words[0][0]):
+                    joined = previous[-1] + words[0][0]
+                    if is_word(joined):
+                        words[0] = (joined, [])
+                out.extend(words)
+            previous = chunk if chunk in keep else ""
     return out
 
 

@@ -1,0 +1,68 @@
+"""Which sentence answers, and when a paragraph on the topic still does not: the answer's type and the
+question's framing words decide within a paragraph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from meeting_qa.qa import Engine
+from meeting_qa.text.tokenize import words_with_parts
+
+RECORDS = {
+    "heyuan-party-committee-2024-03-01": [
+        "2024年3月1日上午，中共鹤原市委召开常委会会议，传达学习省委农村工作会议精神，研究城市更新工作。"
+        "市委书记甲乙主持会议。市委副书记、市长丙丁，市委副书记戊己及其他市委常委出席会议。",
+        "会议审议通过了《鹤原市桂花巷片区城市更新实施方案》。方案明确，片区更新总投资约17.5亿元，分三期实施。"
+        "一期工程范围包括桂花巷等7条街巷，涉及居民约960户，今年年底前开工。",
+        "会议听取了市民政局关于全市养老服务体系建设情况的汇报。全市已建成社区日间照料中心213个。",
+    ],
+    "baihe-county-government-2024-04-10": [
+        "2024年4月10日上午，白河县县长庚辛主持召开县政府第8次常务会议，研究防汛和学校建设工作。",
+        "会议要求，防汛工作要提前转移低洼地带群众，备足抢险物资。",
+    ],
+}
+
+
+def ingest(engine: Engine, tmp_path: Path) -> Engine:
+    paths = []
+    for mid, paragraphs in RECORDS.items():
+        f = tmp_path / f"{mid}.txt"
+        f.write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
+        paths.append(f)
+    engine.ingest(paths)
+    return engine
+
+
+def strength(engine: Engine, question: str) -> float:
+    sig = engine.searcher.signals(question)
+    return engine.answerer.strength(sig, engine.searcher.fuse(sig, k=5))
+
+
+def test_a_who_question_is_answered_by_the_sentence_with_its_framing_word(fake_engine: Engine, tmp_path: Path) -> None:
+    engine = ingest(fake_engine, tmp_path)
+    engine.answerer.profile = engine.answerer.profile.with_(answer={"abstain_below": 0.1})
+    answer = engine.ask("鹤原市委3月召开的那次常委会是谁主持的？")
+    # The attendance sentence names more of the question's words (市委, 常委) than the chair's; 主持 decides.
+    assert "甲乙主持会议" in answer.text, answer.text
+
+
+def test_a_place_kept_whole_leaves_its_body_word_whole() -> None:
+    words = [w for w, _ in words_with_parts("鹤原市委常委会", keep=frozenset({"鹤原市"}))]
+    assert words[:2] == ["鹤原市", "市委"]
+
+
+def test_a_question_for_money_is_not_answered_by_a_count(fake_engine: Engine, tmp_path: Path) -> None:
+    engine = ingest(fake_engine, tmp_path)
+    q = engine.searcher.signals("鹤原的社区日间照料中心一共投了多少钱？").question
+    assert q.kinds == {"money"}
+    # The paragraph on day-care centres holds a count (213个), not a sum of money.
+    counted = strength(engine, "鹤原的社区日间照料中心建成了多少个？")
+    assert strength(engine, "鹤原的社区日间照料中心一共投了多少钱？") < 0.75 * counted
+
+
+def test_a_sum_for_the_whole_does_not_answer_a_question_about_a_part(fake_engine: Engine, tmp_path: Path) -> None:
+    engine = ingest(fake_engine, tmp_path)
+    # The record gives the total (17.5亿元) and what phase one covers, but not what phase one costs.
+    whole = strength(engine, "鹤原桂花巷片区城市更新总投资多少？")
+    part = strength(engine, "鹤原桂花巷片区一期工程投资多少？")
+    assert part < 0.8 * whole, (part, whole)
