@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from meeting_qa.qa import Engine
 
@@ -93,3 +94,92 @@ def test_transcript_evidence_is_judged_against_the_transcript_threshold(fake_eng
     answerer.profile = answerer.profile.with_(answer={"abstain_below": 0.1, "abstain_below_transcript": 0.9})
     assert cands[0].stored.paragraph.speaker
     assert answerer.threshold(cands) == 0.9
+
+
+def test_bigram_counts_cut_han_runs_into_overlapping_pairs_and_keep_latin_words_whole() -> None:
+    from meeting_qa.lexical import bigram_counts
+
+    assert bigram_counts("星空财经 defi 2021年，好") == {
+        "星空": 1, "空财": 1, "财经": 1, "defi": 1, "2021": 1, "年": 1, "好": 1
+    }  # fmt: skip
+    assert bigram_counts("") == {}
+
+
+def meeting_terms(lengths: list[float], counts: dict[str, list[float]], turns: list[bool] | None = None) -> Any:
+    import numpy as np
+
+    from meeting_qa.lexical import MeetingTerms
+
+    n = len(lengths)
+    rows = [{t: c[i] for t, c in counts.items() if c[i]} for i in range(n)]
+    mt = MeetingTerms.build("m", list(range(1, n + 1)), turns if turns is not None else [True] * n, rows)
+    # a paragraph's length is more than its query terms
+    return MeetingTerms(mt.meeting_id, mt.numbers, mt.turns, np.asarray(lengths, dtype=float), mt.postings)
+
+
+def test_window_bm25_weighs_a_term_every_turn_holds_less_than_a_rare_one() -> None:
+    from meeting_qa.retrieval import window_bm25
+
+    mt = meeting_terms([4, 4, 4, 4], {"defi": [1, 1, 1, 1], "计划": [0, 0, 1, 0]})
+    scores = window_bm25(mt, {"defi": 1.0, "计划": 1.0}, 0, 0.5)
+    assert scores.argmax() == 2
+    assert scores[0] == scores[1] == scores[3] > 0
+    assert scores[2] - scores[0] > 5 * scores[0]  # the rare term decides
+
+
+def test_window_bm25_reads_a_turn_with_the_turns_before_it_and_skips_paragraphs_without_a_speaker() -> None:
+    from meeting_qa.retrieval import window_bm25
+
+    mt = meeting_terms([4, 4, 4, 4], {"计划": [0, 1, 0, 0]}, turns=[True, True, True, False])
+    alone = window_bm25(mt, {"计划": 1.0}, 0, 0.5)
+    assert alone[1] > 0 and alone[0] == alone[2] == 0
+    back = window_bm25(mt, {"计划": 1.0}, 1, 0.5)
+    assert back[1] > back[2] > 0  # the turn after gets half of the count, never the turn before
+    assert back[0] == 0 and back[3] == 0
+
+
+def test_meeting_terms_and_bigrams_follow_the_reading_order(fake_engine: Engine, tmp_path: Path) -> None:
+    f = tmp_path / "roundtable-2025-01-10.txt"
+    f.write_text(ASR_TRANSCRIPT, encoding="utf-8")
+    fake_engine.ingest([f])
+    index = fake_engine.lexical.index()
+    mid = next(iter(index.meeting_texts))
+    words, grams = index.meeting_terms(mid), index.meeting_bigrams(mid)
+    assert words.numbers.tolist() == grams.numbers.tolist() == [1, 2, 3]
+    assert words.turns.all()
+    assert grams.counts("才经").tolist() == [0, 1, 0]
+    assert grams.counts("no such bigram") is None
+    assert index.meeting_terms("no such meeting") is None
+
+
+ASR_TRANSCRIPT = """发言人1：下面有请各位嘉宾上台，我们开始今天的圆桌。
+发言人2：大家好，我是星空才经的创始人杨淼，很高兴来到这里。
+发言人3：财务方面的问题我们以后再说。
+"""
+
+
+def test_character_bigrams_find_a_turn_through_an_asr_variant_and_touch_only_turns(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    turns = tmp_path / "roundtable-2025-01-10.txt"
+    turns.write_text(ASR_TRANSCRIPT, encoding="utf-8")
+    engine = engine_with_record(fake_engine, tmp_path)
+    engine.ingest([turns])
+    question = "星空财经的创始人是谁？"
+
+    def by_key(**fusion: float) -> dict[tuple[str, int], Any]:
+        weights = engine.searcher.profile.with_(fusion=fusion).fusion
+        return {c.key: c for c in engine.searcher.fuse(engine.searcher.signals(question), k=20, weights=weights)}
+
+    off, on = by_key(turn_bigram=0.0), by_key(turn_bigram=0.7)
+    founder = next(key for key in on if key[0].startswith("roundtable") and key[1] == 2)
+    assert on[founder].stored.paragraph.speaker
+    # 才经 is 财经 misheard: the bigram 星空 and 创始/始人 still match, and the turn stays on top.
+    assert on[founder].score >= max(c.score for c in on.values())
+    others = [k for k in on if k[0] == founder[0] and k != founder and k in off]
+    assert others
+    for other in others:  # the misheard name still sets the founder's turn apart from the others
+        assert on[founder].score - on[other].score > off[founder].score - off[other].score
+    for key, cand in on.items():
+        if not cand.stored.paragraph.speaker and key in off:
+            assert cand.score == off[key].score  # a paragraph of a report is scored as before

@@ -22,12 +22,14 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,12 +37,14 @@ import numpy as np
 
 from meeting_qa.segments import Key, Segment, lucene_idf
 from meeting_qa.store import Store, StoredParagraph, is_dirty, is_healed
+from meeting_qa.text.rules import HAN
 from meeting_qa.types import Filters
 
 DIRTY_REUSE_S = 10.0  # how long an index read during a write is reused before it is read again
 FORMAT = 10  # bump when the tokenizer or layout changes, so old files are ignored (10: bm25s segments, JSON)
 MERGE_SHARE = 0.2  # merge when paragraphs outside the largest segment (live or not) pass this share
 MAX_SEGMENTS = 8
+MEETINGS_KEPT = 64  # meetings whose per-paragraph term counts are kept for turn scoring
 KEEP_MANIFESTS = 3  # older generations stay readable for processes still using them
 
 
@@ -73,6 +77,8 @@ class BM25:
         self.meeting_tokens: Mapping[str, set[str]] = _MeetingTokens(self)
         self.paragraphs: Mapping[Key, StoredParagraph] = _Paragraphs(self)
         self.idf = lru_cache(maxsize=65536)(self._idf)  # type: ignore[method-assign]
+        self.meeting_terms = lru_cache(maxsize=MEETINGS_KEPT)(self._meeting_terms)  # type: ignore[method-assign]
+        self.meeting_bigrams = lru_cache(maxsize=MEETINGS_KEPT)(self._meeting_bigrams)  # type: ignore[method-assign]
         self.substring_idf = lru_cache(maxsize=16384)(self._substring_idf)  # type: ignore[method-assign]
 
     @classmethod
@@ -114,6 +120,38 @@ class BM25:
             df += int(live[docs].sum()) if len(docs) else 0
         return lucene_idf(df, self.n)
 
+    def _meeting_terms(self, meeting_id: str) -> MeetingTerms | None:
+        """A live meeting's paragraphs in order, with each one's term counts (from the segment's saved lists,
+        no tokenizing); the last few dozen asked meetings are kept."""
+        where = self._where.get(meeting_id)
+        if where is None:
+            return None
+        si, docs = where
+        seg = self.segments[si]
+        rows = sorted((d for d in docs if self._live[si][d]), key=lambda d: seg.keys[d][1])
+        counts: list[dict[str, float]] = []
+        for d in rows:
+            a, b = int(seg.doc_ptr[d]), int(seg.doc_ptr[d + 1])
+            terms, tfs = np.asarray(seg.doc_terms[a:b]).tolist(), np.asarray(seg.doc_tfs[a:b]).tolist()
+            counts.append({seg.vocab[t]: float(c) for t, c in zip(terms, tfs, strict=True)})
+        numbers = [seg.keys[d][1] for d in rows]
+        turns = [bool(seg.corpus[d]["meta"].get("speaker")) for d in rows]
+        return MeetingTerms.build(meeting_id, numbers, turns, counts)
+
+    def _meeting_bigrams(self, meeting_id: str) -> MeetingTerms | None:
+        """A live meeting's paragraphs in order with their character-bigram counts (`bigram_counts`), read
+        from the segment's folded texts; the last few dozen asked meetings are kept."""
+        terms = self.meeting_terms(meeting_id)
+        if terms is None:
+            return None
+        si, docs = self._where[meeting_id]
+        seg = self.segments[si]
+        by_number = {seg.keys[d][1]: d for d in docs if self._live[si][d]}
+        counts = [
+            {g: float(c) for g, c in bigram_counts(seg.text(by_number[n])).items()} for n in terms.numbers.tolist()
+        ]
+        return MeetingTerms.build(meeting_id, terms.numbers.tolist(), terms.turns.tolist(), counts)
+
     def scores(self, query_terms: Mapping[str, float], filters: Filters | None = None) -> dict[Key, float]:
         """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count),
         from each term's column of a segment's bm25s matrix, with the IDF and average length of the live
@@ -147,6 +185,59 @@ class BM25:
             held = self.paragraphs  # read only for the paragraphs that matched
             out = {k: s for k, s in out.items() if filters.admits(k[0], held[k].date, held[k].paragraph.speaker)}
         return out
+
+
+_BIGRAM_RUN = re.compile(rf"[{HAN}]+|[a-z0-9]+")
+
+
+def bigram_counts(folded: str) -> dict[str, int]:
+    """Overlapping character bigrams of a folded text's Han runs (a lone character counts as itself) and its
+    Latin words and numbers whole, stop characters and all: matching them needs no word segmentation, so
+    ASR variants and jieba's different cuts of question and record still share most bigrams."""
+    counts: dict[str, int] = {}
+    for m in _BIGRAM_RUN.finditer(folded):
+        run = m.group(0)
+        grams = [run] if run.isascii() or len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+        for g in grams:
+            counts[g] = counts.get(g, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class MeetingTerms:
+    """One meeting's paragraphs in reading order: their numbers, which are transcript turns (have a speaker),
+    their lengths in tokens and, per term, the paragraphs holding it with its counts there (sparse: a
+    meeting's vocabulary is large and most terms are in few of its paragraphs)."""
+
+    meeting_id: str
+    numbers: np.ndarray
+    turns: np.ndarray
+    lengths: np.ndarray
+    postings: Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+    def counts(self, term: str) -> np.ndarray | None:
+        """A term's count in each paragraph (None: in none of them)."""
+        held = self.postings.get(term)
+        if held is None:
+            return None
+        out = np.zeros(len(self.numbers), dtype=np.float64)
+        out[held[0]] = held[1]
+        return out
+
+    @classmethod
+    def build(
+        cls, meeting_id: str, numbers: Sequence[int], turns: Sequence[bool], rows: Sequence[Mapping[str, float]]
+    ) -> MeetingTerms:
+        """From each paragraph's term counts, in reading order."""
+        found: dict[str, tuple[list[int], list[float]]] = {}
+        for i, row in enumerate(rows):
+            for term, c in row.items():
+                held = found.setdefault(term, ([], []))
+                held[0].append(i)
+                held[1].append(c)
+        postings = {t: (np.asarray(r, dtype=np.int32), np.asarray(c, dtype=np.float32)) for t, (r, c) in found.items()}
+        lengths = np.asarray([sum(row.values()) for row in rows], dtype=np.float64)
+        return cls(meeting_id, np.asarray(numbers, dtype=np.int64), np.asarray(turns, dtype=bool), lengths, postings)
 
 
 class _PerMeeting:

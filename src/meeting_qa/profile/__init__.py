@@ -27,6 +27,10 @@ class FusionWeights:
     meeting_record: float = 0.15
     opening_penalty: float = 0.15
     turn_context: float = 0.5
+    turn_bigram: float = 0.0
+    bigram_before: int = 0
+    bigram_decay: float = 0.5
+    bigram_meetings: int = 8
     kind_terms: float = 0.5
     candidates: int = 40
     fill_dense: int = 6
