@@ -183,3 +183,28 @@ def test_character_bigrams_find_a_turn_through_an_asr_variant_and_touch_only_tur
     for key, cand in on.items():
         if not cand.stored.paragraph.speaker and key in off:
             assert cand.score == off[key].score  # a paragraph of a report is scored as before
+
+
+ENGLISH_TRANSCRIPT = """Chair: Let's turn to the library roof. Ben, where are we on the repair quote?
+Ben Okafor: The contractor quoted forty thousand pounds and can start in June.
+Chair: Thank you. Any questions on the budget?
+"""
+
+
+def test_english_turns_keep_their_word_scores_whatever_the_bigram_share(fake_engine: Engine, tmp_path: Path) -> None:
+    """Character bigrams are for text without spaces: an English turn is scored by its words alone, for an
+    English question and for a Chinese one."""
+    f = tmp_path / "library-board-2025-02-03.txt"
+    f.write_text(ENGLISH_TRANSCRIPT, encoding="utf-8")
+    engine = engine_with_record(fake_engine, tmp_path)
+    engine.ingest([f])
+
+    def by_key(question: str, share: float) -> dict[tuple[str, int], float]:
+        weights = engine.searcher.profile.with_(fusion={"turn_bigram": share}).fusion
+        return {c.key: c.score for c in engine.searcher.fuse(engine.searcher.signals(question), k=20, weights=weights)}
+
+    for question in ("How much did the contractor quote for the roof repair?", "屋顶维修的报价是多少？"):
+        off, on = by_key(question, 0.0), by_key(question, 0.7)
+        turns = [k for k in on if k[0].startswith("library")]
+        assert turns
+        assert all(on[k] == off[k] for k in turns if k in off), question

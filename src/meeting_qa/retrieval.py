@@ -296,7 +296,7 @@ class HybridSearcher:
         # Damp lexical scores when even the best match is weak (a single common word matching).
         lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
         # Bigram scores are relative to the best turn: damped as the word scores are, so a weak match stays weak.
-        bigram = _bigram_scores(sig, keys, w) if w.turn_bigram > 0 else {}
+        bigram = _bigram_scores(sig, keys, w) if w.turn_bigram > 0 and q.language != "en" else {}
         damp = max(sig.bm25.values(), default=0.0) / lex_scale
         kinds = q.kinds & self.profile.answer_types
         about_meeting_date = q.about_meeting and "when" in kinds
@@ -319,9 +319,10 @@ class HybridSearcher:
             dense = sig.calibration.scale(dense_raw)
             lexical = min(1.0, _turn_bm25(sig, sp, w.turn_context) / lex_scale)
             matched = lexical
-            if sp.paragraph.speaker and w.turn_bigram > 0:
-                # A transcript turn's lexical evidence: its words' BM25 and, a share of it, its bigrams'
-                # (the candidate keeps the words' alone as its `lexical`).
+            if bigram and sp.paragraph.speaker and not TextView(sp.folded, set()).is_english:
+                # A Chinese transcript turn's lexical evidence: its words' BM25 and, a share of it, its bigrams'
+                # (the candidate keeps the words' alone as its `lexical`). English turns keep their words'
+                # BM25 (lemmas, stop words dropped): character bigrams are for text without spaces.
                 matched = (1 - w.turn_bigram) * lexical + w.turn_bigram * damp * bigram.get(key, 0.0)
             score = w.lexical * matched + w.dense * dense
             if kinds and any(self.profile.answers_kind(kind, sp.folded) for kind in kinds):
