@@ -148,3 +148,10 @@ def test_the_records_place_names_are_kept_whole_where_the_segmenter_would_cut_th
     words = {c.alternatives[0] for c in q.concepts}
     assert "原市" not in words and ("鹤原" in words or "鹤原市" in words)
     assert q.across and set(q.named_meetings) == {"heyuan-2024-03-01"}
+
+
+def test_a_hyphenated_english_compound_is_translated_as_the_phrase_it_spells() -> None:
+    q = ask("How many work-safety accidents were recorded?")
+    alternatives = [c.alternatives for c in q.concepts]
+    assert any("安全生产" in a for a in alternatives), alternatives
+    assert not any(a == ("work-safety",) for a in alternatives)  # no untranslatable English-only leftover

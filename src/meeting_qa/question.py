@@ -239,6 +239,8 @@ def _concepts(
         for word in _ENGLISH_WORD.findall(folded):
             if word in covered or word in profile.framing_en or word in ENGLISH_STOP_WORDS or len(word) < 3:
                 continue
+            if "-" in word and all(part in covered for part in word.split("-")):
+                continue  # a hyphenated compound translated as the phrase it spells
             # Words the dictionary does not know (names: Kestrel, Calloway) speak for themselves.
             add([word], english_only=True)
         return concepts

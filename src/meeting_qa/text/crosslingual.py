@@ -90,7 +90,8 @@ class Lexicon:
         weighted by the number of English words it covers (the caller shares a weight among the terms of a
         group that actually occur in the records). Framing verbs ("decide", "say") weigh less: they tell
         what kind of statement is wanted, not what it is about."""
-        words = _WORDS.findall(question.lower())
+        # A hyphenated compound is looked up as the phrase it spells ("flood-control" → "flood control").
+        words = [part for word in _WORDS.findall(question.lower()) for part in word.split("-")]
         content = [w for w in words if w not in ENGLISH_STOP_WORDS or w in self.glossary]
         groups: list[Translation] = []
         used: set[int] = set()
