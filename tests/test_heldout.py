@@ -45,15 +45,18 @@ def held_out(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Sentence
 
 def test_held_out_dev_meetings_are_answered_and_cited(held_out: list[dict[str, Any]]) -> None:
     m = metrics(held_out)
-    assert m["hit@1"] >= 0.88 and m["hit@3"] >= 0.95
-    assert m["key_coverage"] >= 0.72
-    assert m["citation_precision"] >= 0.78
+    # Measured 2026-11-30 (store: the 10 dev meetings + the sample): hit@1 0.923, hit@3 0.987, key coverage
+    # 0.795, citation precision 0.847.
+    assert m["hit@1"] >= 0.90 and m["hit@3"] >= 0.97
+    assert m["key_coverage"] >= 0.77
+    assert m["citation_precision"] >= 0.82
 
 
 def test_held_out_dev_meetings_abstain_only_when_the_records_do_not_say(held_out: list[dict[str, Any]]) -> None:
     m = metrics(held_out)
-    assert m["false_abstain_rate"] <= 0.10
-    assert m["abstain_recall"] >= 0.5
+    # Measured: false-abstain 0.051, abstain recall 0.750.
+    assert m["false_abstain_rate"] <= 0.08
+    assert m["abstain_recall"] >= 0.66
 
 
 def test_held_out_questions_across_meetings_cite_every_meeting(held_out: list[dict[str, Any]]) -> None:
@@ -61,4 +64,5 @@ def test_held_out_questions_across_meetings_cite_every_meeting(held_out: list[di
 
     across = loo.across_meetings(held_out)
     assert across is not None and across["questions"] == 12
-    assert across["gold_recall"] >= 0.88 and across["cited_precision"] >= 0.8
+    # Measured: gold meetings cited 0.962, cited meetings that are gold 0.893.
+    assert across["gold_recall"] >= 0.9 and across["cited_precision"] >= 0.85
