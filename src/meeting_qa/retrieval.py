@@ -187,7 +187,9 @@ def _bigram_scores(sig: Signals, keys: set[Key], w: FusionWeights) -> dict[Key, 
     turn among them."""
     best: dict[str, float] = {}
     for key in keys:
-        best[key[0]] = max(best.get(key[0], 0.0), sig.bm25.get(key, 0.0))
+        stored = sig.index.paragraphs.get(key)
+        if stored is not None and stored.paragraph.speaker:  # only transcripts: reports never read bigrams
+            best[key[0]] = max(best.get(key[0], 0.0), sig.bm25.get(key, 0.0))
     query = bigram_counts(sig.question.folded)
     if not query:
         return {}
