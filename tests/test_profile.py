@@ -45,3 +45,11 @@ def test_a_copy_with_other_weights_leaves_the_shipped_profile_alone() -> None:
     q = p.with_(fusion={"named_meeting": 0.9}, answer={"abstain_below": 0.2})
     assert q.fusion.named_meeting == 0.9 and q.answer.abstain_below == 0.2
     assert p.fusion.named_meeting != 0.9 or p.answer.abstain_below != 0.2
+
+
+def test_a_unit_of_government_is_told_from_words_that_merely_end_like_one() -> None:
+    p = default_profile()
+    for unit in ("由区城投公司负责实施", "市气象局、市水利局", "食品生产安全监督管理科", "市委农办"):
+        assert p.answers_kind("department", unit), unit
+    for word in ("在保护历史街巷格局的前提下", "年内全部完成", "成功举办"):
+        assert not p.answers_kind("department", word), word
