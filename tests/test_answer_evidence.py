@@ -66,3 +66,25 @@ def test_a_sum_for_the_whole_does_not_answer_a_question_about_a_part(fake_engine
     whole = strength(engine, "鹤原桂花巷片区城市更新总投资多少？")
     part = strength(engine, "鹤原桂花巷片区一期工程投资多少？")
     assert part < 0.8 * whole, (part, whole)
+
+
+TRANSCRIPT = """Chair: Next, the library roof. Ben, what would the roof repair cost us?
+Ben Okafor: Forty thousand pounds, and the contractor can start in June.
+Chair: Thank you, Ben.
+"""
+
+
+def test_a_turn_whose_reply_holds_the_answer_is_typed_by_that_reply(fake_engine: Engine, tmp_path: Path) -> None:
+    f = tmp_path / "library-board-2025-02-03.txt"
+    f.write_text(TRANSCRIPT, encoding="utf-8")
+    fake_engine.ingest([f])
+    sig = fake_engine.searcher.signals("How much would the library roof repair cost?")
+    asking = next(c for c in fake_engine.searcher.fuse(sig, k=5) if c.stored.paragraph.number == 1)
+    answerer = fake_engine.answerer
+
+    def strength(factor: float) -> float:
+        answerer.profile = answerer.profile.with_(answer={"missing_type_factor": factor})
+        return answerer.paragraph_strength(sig, asking)
+
+    # "Ben, what would the roof repair cost us?" holds no sum, the reply after it does: not "missing its type".
+    assert strength(0.6) == strength(1.0)

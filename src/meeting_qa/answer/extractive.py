@@ -106,7 +106,8 @@ class ExtractiveAnswerer:
         view = TextView(" ".join(t for t in (cand.stored.folded, fold(speaker or ""), around) if t))
         cov = coverage(sig.concepts, view, within_meeting=bool(sig.question.meetings))
         if kinds:
-            typed = any(self.profile.answers_kind(k, cand.stored.folded) for k in kinds)
+            # A turn's answer may sit in the reply after it: the turn is typed when it or its neighbours are.
+            typed = any(self.profile.answers_kind(k, view.folded if speaker else cand.stored.folded) for k in kinds)
             cov = cov if typed else cov * self.tuning.missing_type_factor
             if typed and not speaker:
                 # The answer of a typed question sits in a sentence of that type, and that sentence (read with
