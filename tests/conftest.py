@@ -110,6 +110,17 @@ def real_engine(real_store_dir: Path, real_embeddings: SentenceEmbeddings, tmp_p
     yield Engine.build(Settings(store_dir=store, cache_dir=REAL_CACHE), embeddings=real_embeddings)
 
 
+def ingest_records(engine: Engine, folder: Path, records: dict[str, list[str]]) -> Engine:
+    """Writes each record (meeting id → paragraphs) as a text file under `folder` and ingests them all."""
+    paths = []
+    for mid, paragraphs in records.items():
+        f = folder / f"{mid}.txt"
+        f.write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
+        paths.append(f)
+    engine.ingest(paths)
+    return engine
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now (for servers the tests start)."""
     import socket

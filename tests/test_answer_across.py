@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from meeting_qa.qa import Engine
+from tests.conftest import ingest_records
 
 RECORDS = {
     "heyuan-party-committee-2024-03-01": [
@@ -24,12 +25,7 @@ RECORDS = {
 
 
 def ingest(engine: Engine, tmp_path: Path) -> Engine:
-    paths = []
-    for mid, paragraphs in RECORDS.items():
-        f = tmp_path / f"{mid}.txt"
-        f.write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
-        paths.append(f)
-    engine.ingest(paths)
+    ingest_records(engine, tmp_path, RECORDS)
     # Fake embeddings carry no meaning, so the evidence strength is lexical only: the threshold is lowered
     # to test the grouping, not the abstention (tests/test_e2e.py checks that with the real model).
     answerer = engine.answerer

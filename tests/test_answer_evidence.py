@@ -7,6 +7,7 @@ from pathlib import Path
 
 from meeting_qa.qa import Engine
 from meeting_qa.text.tokenize import words_with_parts
+from tests.conftest import ingest_records
 
 RECORDS = {
     "heyuan-party-committee-2024-03-01": [
@@ -24,13 +25,7 @@ RECORDS = {
 
 
 def ingest(engine: Engine, tmp_path: Path) -> Engine:
-    paths = []
-    for mid, paragraphs in RECORDS.items():
-        f = tmp_path / f"{mid}.txt"
-        f.write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
-        paths.append(f)
-    engine.ingest(paths)
-    return engine
+    return ingest_records(engine, tmp_path, RECORDS)
 
 
 def strength(engine: Engine, question: str) -> float:
