@@ -133,8 +133,18 @@ class ExtractiveAnswerer:
                 best = max(best, coverage(sig.concepts, TextView(context), within_meeting=within))
         return best
 
+    @staticmethod
+    def evidence(sig: Signals, cands: Sequence[Candidate]) -> Sequence[Candidate]:
+        """The candidates that can answer: for "which meeting…?", only meeting records (a reference text in the
+        store is no meeting, however well it matches)."""
+        catalog = sig.catalog
+        if not sig.question.which_meeting or catalog is None or len(catalog.cards) < 2:
+            return cands
+        return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.date]
+
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
         """How well the best paragraph of the answer's meeting addresses the question (0..1)."""
+        cands = self.evidence(sig, cands)
         if not cands:
             return 0.0
         top_meeting = cands[0].stored.meeting_id
@@ -168,9 +178,10 @@ class ExtractiveAnswerer:
 
     def answer(self, sig: Signals, cands: Sequence[Candidate]) -> Answer:
         language = sig.question.language
+        related = [c.passage() for c in cands[:3]]
+        cands = self.evidence(sig, cands)
         strength = self.strength(sig, cands)
         if not cands or strength < self.threshold(cands):
-            related = [c.passage() for c in cands[:3]]
             return Answer(messages.not_found(language, related), True, (), tuple(related))
         groups = self._meeting_groups(sig, cands)
         several = sig.catalog is not None and len(sig.catalog.cards) > 1
