@@ -88,7 +88,9 @@ def test_a_turn_whose_reply_holds_the_answer_is_typed_by_that_reply(fake_engine:
 def test_which_meeting_is_never_answered_from_a_reference_text(fake_engine: Engine, tmp_path: Path) -> None:
     engine = ingest(fake_engine, tmp_path)
     reference = tmp_path / "airport.txt"  # no date, no meeting: a reference text in the store
-    reference.write_text("鹤原民用机场是一座新建民用机场，新建航站楼一座，可满足年旅客吞吐量50万人次。\n", encoding="utf-8")
+    reference.write_text(
+        "鹤原民用机场是一座新建民用机场，新建航站楼一座，可满足年旅客吞吐量50万人次。\n", encoding="utf-8"
+    )
     engine.ingest([reference])
     answer = engine.ask("哪次会议研究了新建民用机场的事？")
     assert answer.abstained, answer.text
