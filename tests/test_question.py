@@ -155,3 +155,8 @@ def test_a_hyphenated_english_compound_is_translated_as_the_phrase_it_spells() -
     alternatives = [c.alternatives for c in q.concepts]
     assert any("安全生产" in a for a in alternatives), alternatives
     assert not any(a == ("work-safety",) for a in alternatives)  # no untranslatable English-only leftover
+
+
+def test_a_month_written_with_yuefen_is_no_topic_of_the_question() -> None:
+    q = ask("青山市委8月份的常委会由谁主持？")
+    assert not any(c.core and "月份" in c.alternatives for c in q.concepts)
