@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -240,18 +241,28 @@ class MeetingTerms:
         return cls(meeting_id, np.asarray(numbers, dtype=np.int64), np.asarray(turns, dtype=bool), lengths, postings)
 
 
-class _PerMeeting:
+class _IndexView:
+    """A read-only mapping over one of a BM25 index's tables (`TABLE`: its meetings or its paragraphs), the
+    values read from the segments on demand."""
+
+    TABLE: str
+
     def __init__(self, index: BM25) -> None:
         self.index = index
+        self._table: dict[Any, Any] = getattr(index, self.TABLE)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.index._where)
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._table)
 
     def __len__(self) -> int:
-        return len(self.index._where)
+        return len(self._table)
 
-    def __contains__(self, meeting_id: object) -> bool:
-        return meeting_id in self.index._where
+    def __contains__(self, key: object) -> bool:
+        return key in self._table
+
+
+class _PerMeeting(_IndexView):
+    TABLE = "_where"
 
 
 class _MeetingTexts(_PerMeeting, Mapping[str, str]):
@@ -284,24 +295,14 @@ class _MeetingTokens(_PerMeeting, Mapping[str, set[str]]):
         return held
 
 
-class _Paragraphs(Mapping[Key, StoredParagraph]):
+class _Paragraphs(_IndexView, Mapping[Key, StoredParagraph]):
     """Live stored paragraphs by key, read from a segment's memory-mapped corpus on demand."""
 
-    def __init__(self, index: BM25) -> None:
-        self.index = index
+    TABLE = "_doc"
 
     def __getitem__(self, key: Key) -> StoredParagraph:
         si, d = self.index._doc[key]
         return self.index.segments[si].paragraph(d)
-
-    def __iter__(self) -> Iterator[Key]:
-        return iter(self.index._doc)
-
-    def __len__(self) -> int:
-        return len(self.index._doc)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.index._doc
 
 
 class LexicalIndex:
