@@ -136,27 +136,21 @@ def evaluate(
 
 
 Strength = tuple[float, int, bool]
-# Per setting (fusion values, answer values): each question's (strength, gold rank, best evidence is a turn).
-# A question's figures do not depend on which questions a fold trains on, so every fold reuses them.
+# Per setting of the fusion weights: each question's (strength, gold rank, best evidence is a turn). A
+# question's figures do not depend on which questions a fold trains on, so every fold reuses them.
 Cache = dict[tuple[Any, ...], dict[int, Strength]]
 
 
 def strengths(
-    eng: Engine,
-    prepared: Sequence[Prepared],
-    fusion: dict[str, float],
-    answer: dict[str, float] | None = None,
-    cache: Cache | None = None,
+    eng: Engine, prepared: Sequence[Prepared], fusion: dict[str, float], cache: Cache | None = None
 ) -> list[Strength]:
     """(strength, rank of the first gold paragraph or 99, whether the best evidence is a transcript turn)
-    per question under these fusion weights (and answer settings)."""
-    known = (cache if cache is not None else {}).setdefault((tuple(fusion.items()), tuple((answer or {}).items())), {})
+    per question under these fusion weights."""
+    known = (cache if cache is not None else {}).setdefault(tuple(fusion.items()), {})
     todo = [p for p in prepared if id(p) not in known]
     if todo:
         base = eng.searcher.profile
-        profile = base.with_(fusion=fusion, answer=answer)
-        eng.searcher.profile = profile
-        eng.answerer.profile = profile
+        eng.searcher.profile = base.with_(fusion=fusion)
         try:
             for p in todo:
                 cands = eng.searcher.fuse(p.sig, k=10)
@@ -173,7 +167,6 @@ def strengths(
                 known[id(p)] = (strength, ranks[0] if ranks else 99, turn)
         finally:
             eng.searcher.profile = base
-            eng.answerer.profile = base
     return [known[id(p)] for p in prepared]
 
 

@@ -181,14 +181,13 @@ def window_bm25(mt: MeetingTerms, query_terms: Mapping[str, float], before: int,
     return out
 
 
-def _bigram_scores(sig: Signals, keys: set[Key], w: FusionWeights) -> dict[Key, float]:
+def _bigram_scores(sig: Signals, stored: Mapping[Key, StoredParagraph], w: FusionWeights) -> dict[Key, float]:
     """Character-bigram BM25 (`window_bm25` over `BM25.meeting_bigrams`) of the transcript turns of the
-    meetings among the candidates — the few whose best lexical match is strongest — relative to the best
-    turn among them."""
+    meetings among the candidates (`stored`) — the few whose best lexical match is strongest — relative to
+    the best turn among them."""
     best: dict[str, float] = {}
-    for key in keys:
-        stored = sig.index.paragraphs.get(key)
-        if stored is not None and stored.paragraph.speaker:  # only transcripts: reports never read bigrams
+    for key, sp in stored.items():
+        if sp.paragraph.speaker:  # only transcripts: reports never read bigrams
             best[key[0]] = max(best.get(key[0], 0.0), sig.bm25.get(key, 0.0))
     query = bigram_counts(sig.question.folded)
     if not query:
@@ -298,7 +297,7 @@ class HybridSearcher:
         # Damp lexical scores when even the best match is weak (a single common word matching).
         lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
         # Bigram scores are relative to the best turn: damped as the word scores are, so a weak match stays weak.
-        bigram = _bigram_scores(sig, keys, w) if w.turn_bigram > 0 and q.language != "en" else {}
+        bigram = _bigram_scores(sig, stored, w) if w.turn_bigram > 0 and q.language != "en" else {}
         damp = max(sig.bm25.values(), default=0.0) / lex_scale
         kinds = q.kinds & self.profile.answer_types
         about_meeting_date = q.about_meeting and "when" in kinds

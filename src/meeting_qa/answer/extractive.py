@@ -79,7 +79,8 @@ class ExtractiveAnswerer:
             speaker = f" {fold(p.speaker)}" if p.speaker else ""
             for k, s in enumerate(p.sentences, 1):
                 text = fold(p.text[s.start : s.end])
-                cov = coverage(sig.concepts, TextView(text + speaker), within_meeting=True)
+                view = TextView(text)
+                cov = coverage(sig.concepts, TextView(text + speaker) if speaker else view, within_meeting=True)
                 sim = cand.sentence_sims.get(s.start)
                 if sim is None:
                     vec = vectors.get(sentence_id(mid, n, k) if len(p.sentences) > 1 else paragraph_id(mid, n))
@@ -87,7 +88,6 @@ class ExtractiveAnswerer:
                 dense = sig.calibration.scale(sim)
                 bonus = sum(self.tuning.kind_bonus for kind in kinds if self.profile.answers_kind(kind, text))
                 if frames:
-                    view = TextView(text)
                     bonus += self.tuning.frame_bonus * sum(c.covered_by(view) for c in frames) / len(frames)
                 score = (share * cov + (1 - share) * dense + bonus) * ((1 - prior_share) + prior_share * prior)
                 scored.append(Scored(cand, s, score, cov, dense))
