@@ -119,6 +119,7 @@ class Question:
     which_meeting: bool  # asks which meeting(s)
     across: bool  # spans meetings ("历次会议", "which meetings", "各地")
     latest: bool  # asks for a value as it stands now ("latest", "现在定在")
+    search_text: str = ""  # what the dense search embeds: the folded text without a clause setting a named meeting
 
     @property
     def term_weights(self) -> dict[str, float]:
@@ -180,7 +181,18 @@ def analyze(
         which_meeting=profile.which_meeting.search(folded) is not None,
         across=profile.across_meetings.search(folded) is not None,
         latest=profile.latest_value.search(folded) is not None,
+        search_text=_search_text(folded, bool(meetings), profile),
     )
+
+
+def _search_text(folded: str, names_meeting: bool, profile: Profile) -> str:
+    """The question as the dense search reads it: without its opening clause that sets the meeting ("In the
+    Kestrel remote design meeting, …") when that clause names a meeting of the store — it chose the meeting
+    already, and inside it would only favour the turn or paragraph that names the meeting."""
+    if not names_meeting:
+        return folded
+    rest = profile.meeting_setting.sub("", folded, count=1).strip()
+    return rest if len(rest) >= 4 else folded
 
 
 def _weight(alternatives: Sequence[str], stats: TermStats) -> tuple[float, bool]:

@@ -254,7 +254,7 @@ class HybridSearcher:
         index = self.lexical.index(generation)
         q = question if isinstance(question, Question) else self.analyze(question, generation=generation)
         bm25 = index.scores(q.term_weights, filters)
-        vector = self.embeddings.encode_query(q.folded)
+        vector = self.embeddings.encode_query(q.search_text or q.folded)
         hits = self.store.dense(vector, k=self.weights.candidates, kinds=("paragraph", "sentence"), filters=filters)
         held = self.lexical.paragraphs({(h.meeting_id, h.paragraph) for h in hits}, index)
         para_sim: dict[Key, float] = {}
@@ -296,6 +296,10 @@ class HybridSearcher:
         para_sims, sent_sims = self._fill_dense(sig, [stored[key] for key in missing[: w.fill_dense]])
         # Damp lexical scores when even the best match is weak (a single common word matching).
         lex_scale = max(max(sig.bm25.values(), default=0.0), w.lexical_saturation)
+        # A turn's lexical score adds a share of its neighbours': scaled by the best such sum, so that the turns
+        # that match best stay apart instead of all reaching the cap.
+        turn_lex = {key: _turn_bm25(sig, stored[key], w.turn_context) for key in keys if key in stored}
+        lex_scale = max(lex_scale, max(turn_lex.values(), default=0.0))
         # Bigram scores are relative to the best turn: damped as the word scores are, so a weak match stays weak.
         bigram = _bigram_scores(sig, stored, w) if w.turn_bigram > 0 and q.language != "en" else {}
         damp = max(sig.bm25.values(), default=0.0) / lex_scale
@@ -318,7 +322,7 @@ class HybridSearcher:
                 s_best = p_sim if s_best is None else max(s_best, p_sim or 0.0)
             dense_raw = _blend(p_sim, s_best, w.sentence_share)
             dense = sig.calibration.scale(dense_raw)
-            lexical = min(1.0, _turn_bm25(sig, sp, w.turn_context) / lex_scale)
+            lexical = min(1.0, turn_lex[key] / lex_scale)
             matched = lexical
             if bigram and sp.paragraph.speaker and not TextView(sp.folded, set()).is_english:
                 # A Chinese transcript turn's lexical evidence: its words' BM25 and, a share of it, its bigrams'

@@ -270,7 +270,7 @@ class ExtractiveAnswerer:
         chosen.extend(self._other_parts(sig, scored, chosen))
         chosen.extend(_replies(sig, chosen))
         parts: list[str] = []
-        for cand, span, score in self._merge([(c.cand, self._trim(sig, c)) for c in chosen]):
+        for cand, span, score in self._merge([(c.cand, self._quoted(sig, c)) for c in chosen]):
             p = cand.stored.paragraph
             quote = p.text[span.start : span.end]
             citations.append(
@@ -323,6 +323,17 @@ class ExtractiveAnswerer:
         text = TextView(fold(p.text[x.span.start : x.span.end]))
         covers = not concepts or any(c.covered_by(text) for c in concepts)
         return covers and all(self.profile.answers_kind(k, text.folded) for k in kinds)
+
+    def _quoted(self, sig: Signals, s: Scored) -> Sentence:
+        """The span quoted for a chosen sentence: a report's sentence, trimmed when long; a transcript turn's
+        sentence with the rest of the turn while the quote stays within `turn_quote` characters (a spoken answer
+        runs on: "I've taken out the number pad completely. People type channel numbers maybe once a month…")."""
+        p = s.cand.stored.paragraph
+        if not p.speaker:
+            return self._trim(sig, s)
+        limit = self.tuning.turn_quote if p.text.isascii() else self.tuning.turn_quote_cjk
+        ends = [x.end for x in p.sentences if x.start >= s.span.end and x.end - s.span.start <= limit]
+        return Sentence(s.span.start, max(ends, default=s.span.end))
 
     def _trim(self, sig: Signals, s: Scored) -> Sentence:
         """Long sentences are cut to the clause window that best matches the question."""

@@ -53,6 +53,8 @@ class AnswerTuning:
     keep_ratio: float = 0.82
     long_sentence: int = 110
     clause_window: int = 90
+    turn_quote: int = 400
+    turn_quote_cjk: int = 150
     max_meetings: int = 4
 
 
@@ -76,6 +78,7 @@ class Profile:
     which_meeting: re.Pattern[str]
     across_meetings: re.Pattern[str]
     latest_value: re.Pattern[str]
+    meeting_setting: re.Pattern[str]
     place_suffix: str
     title_pattern: re.Pattern[str]
     question_words: frozenset[str]
@@ -151,6 +154,7 @@ def parse_profile(toml_text: str, glossary_text: str) -> Profile:
         which_meeting=re.compile(m["which"]),
         across_meetings=re.compile(m["across"]),
         latest_value=re.compile(m["latest"]),
+        meeting_setting=re.compile(m["setting"]),
         place_suffix=m["place_suffix"],
         title_pattern=re.compile(m["title_pattern"]),
         question_words=_words(v["question_words"]),
