@@ -299,10 +299,10 @@ class HybridSearcher:
         # A turn's lexical score adds a share of its neighbours': scaled by the best such sum, so that the turns
         # that match best stay apart instead of all reaching the cap.
         turn_lex = {key: _turn_bm25(sig, stored[key], w.turn_context) for key in keys if key in stored}
-        lex_scale = max(lex_scale, max(turn_lex.values(), default=0.0))
         # Bigram scores are relative to the best turn: damped as the word scores are, so a weak match stays weak.
         bigram = _bigram_scores(sig, stored, w) if w.turn_bigram > 0 and q.language != "en" else {}
         damp = max(sig.bm25.values(), default=0.0) / lex_scale
+        lex_scale = max(lex_scale, max(turn_lex.values(), default=0.0))
         kinds = q.kinds & self.profile.answer_types
         about_meeting_date = q.about_meeting and "when" in kinds
         named = q.named_meetings
