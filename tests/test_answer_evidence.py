@@ -96,3 +96,30 @@ def test_which_meeting_is_never_answered_from_a_reference_text(fake_engine: Engi
     assert answer.abstained, answer.text
     # Asked as a question about the text itself, the reference answers.
     assert not engine.ask("鹤原民用机场新建了什么？").abstained
+
+
+def test_an_agenda_sentence_that_repeats_the_decision_adds_nothing_to_it(fake_engine: Engine, tmp_path: Path) -> None:
+    from meeting_qa.answer.extractive import _adds
+
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "heyuan-party-committee-2024-08-20": [
+                "8月20日，中共鹤原市委召开常委会会议，听取招商引资工作汇报，审议《鹤原市数字政府建设三年行动计划》。",
+                "会议审议通过了《鹤原市数字政府建设三年行动计划》。",
+                "会议听取了数字政府专项资金安排情况的汇报，市财政安排资金2亿元。",
+            ],
+            "baihe-county-government-2024-04-10": RECORDS["baihe-county-government-2024-04-10"],
+        },
+    )
+    sig = engine.searcher.signals("鹤原搞数字政府，通过了什么规划？")
+    scored = engine.answerer.score_sentences(sig, engine.searcher.fuse(sig, k=3))
+    by_paragraph = {x.cand.stored.paragraph.number: x for x in scored}
+    # The opening's agenda names the same plan: it says nothing of the question the decision does not.
+    assert not _adds(sig, by_paragraph[1], [by_paragraph[2]])
+    # Asked about the money too, a sentence holding it adds to the decision.
+    money = engine.searcher.signals("鹤原数字政府计划通过了吗？安排了多少专项资金？")
+    scored = engine.answerer.score_sentences(money, engine.searcher.fuse(money, k=3))
+    by_paragraph = {x.cand.stored.paragraph.number: x for x in scored}
+    assert _adds(money, by_paragraph[3], [by_paragraph[2]])

@@ -160,3 +160,12 @@ def test_a_hyphenated_english_compound_is_translated_as_the_phrase_it_spells() -
 def test_a_month_written_with_yuefen_is_no_topic_of_the_question() -> None:
     q = ask("青山市委8月份的常委会由谁主持？")
     assert not any(c.core and "月份" in c.alternatives for c in q.concepts)
+
+
+def test_the_month_of_a_named_meeting_names_it_and_is_no_topic_inside_it() -> None:
+    q = ask("青山市委3月那次常委会听取了什么汇报？")
+    months = [c for c in q.concepts if "3" in c.alternatives or "月" in c.alternatives]
+    assert months and all(c.names_meeting for c in months)
+    # A month that is not the named meeting's stays a word of the question.
+    other = ask("青山市委常委会提出5月底前完成什么？")
+    assert not any(c.names_meeting for c in other.concepts if "5" in c.alternatives)

@@ -54,7 +54,7 @@ def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: P
     title = first.title if first else meeting_id
     date = first.date if first else None
     opening = t2s(first.paragraph.text) if first else ""  # the genre's patterns are written in simplified
-    heading, places = _heading(opening, profile)
+    heading, places, convenor = _heading(opening, profile)
     if not places:
         # An opening that says only "市长…主持召开市政府…": the genre names its documents after the place
         # (《汀阳市城镇老旧小区改造三年行动方案》).
@@ -75,11 +75,25 @@ def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: P
         date=date,
         heading=heading or title,
         places=places,
-        body_terms=tuple(dict.fromkeys(tokenize(heading))) if heading else (),
+        # The convenor (市委, 市场监督管理局) names the meeting in its label only: as a search term it would count
+        # as naming the meeting, and a question about the meeting itself ("市委3月那次常委会谁主持？") would be
+        # left with no word to tell its sentences apart.
+        body_terms=tuple(dict.fromkeys(tokenize(_without_places(heading, places).replace(convenor, "", 1))))
+        if heading
+        else (),
         title_words=title_words,
         speakers=speakers,
         english=english,
     )
+
+
+def _without_places(heading: str, places: Sequence[str]) -> str:
+    """A meeting's name without the place name it starts with, its level kept (鹭原市委… → 市委…): the place is
+    matched whole, as a place, while jieba would cut 鹭原市防汛… into 鹭 + 原市."""
+    for place in sorted(places, key=len):
+        if heading.startswith(place):
+            return heading[len(place) :]
+    return heading
 
 
 def _is_english(text: str) -> bool:
@@ -88,8 +102,13 @@ def _is_english(text: str) -> bool:
     return latin > 3 * han
 
 
-def _heading(opening: str, profile: Profile) -> tuple[str, tuple[str, ...]]:
-    """The meeting's name and the place names of its opening sentence."""
+# An organ of the genre that convenes a meeting: a party committee (委), government, party group, command or
+# bureau, named in at most ten characters.
+_CONVENOR = re.compile(rf"[{HAN}]{{0,9}}(?:委|政府|党组|指挥部|委员会|领导小组|办公室|局)")
+
+
+def _heading(opening: str, profile: Profile) -> tuple[str, tuple[str, ...], str]:
+    """The meeting's name, the place names of its opening sentence and the organ that convened it."""
     sentence = re.split(r"[。!！?？]", opening, maxsplit=1)[0]
     suffix = profile.place_suffix
     # Places stand where the genre's opening puts them: after the date or "中共", before the body
@@ -97,22 +116,36 @@ def _heading(opening: str, profile: Profile) -> tuple[str, tuple[str, ...]]:
     anchor = re.compile(rf"(?:^|中共|[上下]午[，,]?|日前[，,]?|日[，,]?)(?=[{HAN}]{{2,3}}(?:{suffix}))")
     one = re.compile(rf"([{HAN}]{{2,3}}?)({suffix})")
     places: list[str] = []
+    ends: dict[str, int] = {}
     for m_anchor in anchor.finditer(sentence):
         pos = m_anchor.end()
         while (m_place := one.match(sentence, pos)) is not None:
             places.extend([m_place.group(0), m_place.group(1)])
-            pos = m_place.end()
+            ends[m_place.group(0)] = pos = m_place.end()
     m = profile.title_pattern.search(sentence)
     if not m:
-        return "", tuple(dict.fromkeys(places))
+        return "", tuple(dict.fromkeys(places)), ""
     body = m.group("body").strip()
+    # The organ that convenes, written between the place and 召开 ("中共鹭原市委召开常委会会议", "桐溪市市场监督
+    # 管理局召开党组会议"), is part of the meeting's name: 鹭原市委常委会会议.
+    convenor = next(
+        (
+            sentence[end : m.start()]
+            for end in sorted(ends.values(), reverse=True)
+            if end <= m.start() and _CONVENOR.fullmatch(sentence[end : m.start()])
+        ),
+        "",
+    )
     named = [p for p in places if re.fullmatch(f"(?:{suffix})", p[-1:])]
+    if convenor and not body.startswith(convenor):
+        place = next((p for p, end in ends.items() if sentence[end : m.start()] == convenor), "")
+        return place + convenor + body, tuple(dict.fromkeys(places)), convenor
     # The place whose level the body names (区政府 → 云屏区, not the city it belongs to); else the nearest.
     place = next((p for p in named if p[-1] == body[:1]), named[-1] if named else "")
     if place and not body.startswith(place) and place[:-1] not in body:
         # "望澜县" + "县政府第21次常务会议" share the suffix: 望澜县政府第21次常务会议.
         body = place + body[1:] if body[:1] == place[-1:] else place + body
-    return body, tuple(dict.fromkeys(places))
+    return body, tuple(dict.fromkeys(places)), ""
 
 
 class Catalog:

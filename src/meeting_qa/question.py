@@ -164,7 +164,7 @@ def analyze(
     spelled = {c.alternatives[0] for c in spelled_places}  # Chinese places the question spells in pinyin
     meetings = _named_meetings(folded, spelled, terms, catalog, profile)
     if meetings and catalog is not None:
-        concepts, terms = _mark_meeting_names(concepts, terms, [catalog[m] for m in meetings], profile)
+        concepts, terms = _mark_meeting_names(folded, concepts, terms, [catalog[m] for m in meetings], profile)
     speakers = _named_speakers(folded, catalog, dict(meetings))
     return Question(
         text=text,
@@ -370,17 +370,29 @@ def _named_meetings(
 
 
 def _mark_meeting_names(
-    concepts: Sequence[Concept], terms: Mapping[str, float], cards: Sequence[MeetingCard], profile: Profile
+    folded: str,
+    concepts: Sequence[Concept],
+    terms: Mapping[str, float],
+    cards: Sequence[MeetingCard],
+    profile: Profile,
 ) -> tuple[list[Concept], dict[str, float]]:
-    """Concepts and terms that name the meeting (鹭原, 常委会, Harbourgate) pick the meeting, which the fusion
-    does through its named-meeting weight; inside it they would favour the opening paragraph that names it."""
+    """Concepts and terms that name the meeting (鹭原, 常委会, Harbourgate, "3月" for a meeting held in March)
+    pick the meeting, which the fusion does through its named-meeting weight; inside it they would favour the
+    opening paragraph that names it."""
     names: set[str] = set()
     places: set[str] = set()
+    words = set(_ENGLISH_WORD.findall(folded))
     for card in cards:
         places.update(card.places)
         names.update(card.places)
         names.update(t for t in card.body_terms if len(t) >= 2 and t not in profile.type_words)
         names.update(card.title_words)
+        if card.date:
+            month = int(card.date[5:7])
+            if f"{month}月" in folded:
+                names.update({str(month), "月", f"{month}月"})
+            if _MONTHS[month - 1] in words:
+                names.add(_MONTHS[month - 1])
     marked = [
         replace(c, names_meeting=True, loose=True, place=any(a in places for a in c.alternatives))
         if any(a in names for a in c.alternatives)

@@ -264,7 +264,7 @@ class ExtractiveAnswerer:
             # Evidence from a second paragraph only when it is about as strong as the best sentence.
             # (A sentence that covers the whole question is an answer in its own right: a little more slack.)
             near = s.score >= 0.97 * best or (s.coverage >= 0.999 and s.score >= 0.93 * best)
-            close = near and s.cand.score >= 0.9 * chosen[0].cand.score
+            close = near and s.cand.score >= 0.9 * chosen[0].cand.score and _adds(sig, s, chosen)
             if listed or (same_paragraph and s.score >= keep * best) or close:
                 chosen.append(s)
         chosen.extend(self._other_parts(sig, scored, chosen))
@@ -412,6 +412,19 @@ def _replies(sig: Signals, chosen: Sequence[Scored]) -> list[Scored]:
         if first is not None:
             out.append(Scored(Candidate(following, score=x.cand.score), first, x.score, x.coverage, x.dense))
     return out
+
+
+def _words_of(sig: Signals, x: Scored) -> set[int]:
+    """The question's concepts (those that name the meeting aside) that a chosen sentence holds, by position."""
+    view = TextView(fold(x.cand.stored.paragraph.text[x.span.start : x.span.end]))
+    return {i for i, c in enumerate(sig.concepts) if not c.names_meeting and c.covered_by(view)}
+
+
+def _adds(sig: Signals, x: Scored, chosen: Sequence[Scored]) -> bool:
+    """Whether a sentence of another paragraph says something of the question the chosen ones do not: an
+    agenda sentence that repeats the decision's words ("研究…审议《…方案》") adds nothing to the decision."""
+    held = set().union(*(_words_of(sig, c) for c in chosen))
+    return bool(_words_of(sig, x) - held)
 
 
 def _is_chinese(cands: Sequence[Candidate]) -> bool:
