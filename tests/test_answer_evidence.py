@@ -123,3 +123,34 @@ def test_an_agenda_sentence_that_repeats_the_decision_adds_nothing_to_it(fake_en
     scored = engine.answerer.score_sentences(money, engine.searcher.fuse(money, k=3))
     by_paragraph = {x.cand.stored.paragraph.number: x for x in scored}
     assert _adds(money, by_paragraph[3], [by_paragraph[2]])
+
+
+def test_each_part_of_a_question_is_answered_by_a_sentence_that_holds_most_of_its_words(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "heyuan-party-committee-2024-08-20": [
+                "8月20日，中共鹤原市委召开常委会会议，研究养老服务工作。",
+                "会议听取了市民政局关于全市养老服务体系建设情况的汇报。会议要求，年底前新建老年助餐点80个。"
+                "截至6月底，全市60岁以上户籍老年人口41.8万人，占户籍总人口的23.6%。",
+            ],
+            "baihe-county-government-2024-04-10": RECORDS["baihe-county-government-2024-04-10"],
+        },
+    )
+    answerer = engine.answerer
+    sig = engine.searcher.signals("鹤原市委常委会听取了哪个部门关于养老服务的汇报？全市老年人口有多少？")
+    scored = answerer.score_sentences(sig, engine.searcher.fuse(sig, k=3))
+    part = "全市老年人口有多少?"
+    concepts = [c for c in sig.concepts if not c.names_meeting and any(a in part for a in c.alternatives)]
+    kinds = answerer.profile.question_kinds(part) & answerer.profile.answer_types
+
+    def answers(fragment: str) -> bool:
+        x = next(x for x in scored if fragment in x.cand.stored.paragraph.text[x.span.start : x.span.end])
+        return answerer._answers_part(x, concepts, kinds)
+
+    # "新建老年助餐点80个" holds a number and 老年, but not the population the second part asks about.
+    assert not answers("助餐点")
+    assert answers("41.8万人")

@@ -318,10 +318,12 @@ class ExtractiveAnswerer:
         return bool(topics) and all(c.covered_by(view) for c in topics)
 
     def _answers_part(self, x: Scored, concepts: Sequence[Concept], kinds: frozenset[str]) -> bool:
-        """Whether a sentence covers one part of a question: one of its words, and its kinds of answer."""
+        """Whether a sentence covers one part of a question: at least half of its words (by weight), and its
+        kinds of answer. ("…有什么更新计划，总投资多少？": the sentence with the sum mentions 更新 but not the plan.)"""
         p = x.cand.stored.paragraph
         text = TextView(fold(p.text[x.span.start : x.span.end]))
-        covers = not concepts or any(c.covered_by(text) for c in concepts)
+        total = sum(c.weight for c in concepts)
+        covers = not concepts or sum(c.weight for c in concepts if c.covered_by(text)) >= 0.5 * total
         return covers and all(self.profile.answers_kind(k, text.folded) for k in kinds)
 
     def _quoted(self, sig: Signals, s: Scored) -> Sentence:
