@@ -169,3 +169,29 @@ def test_the_month_of_a_named_meeting_names_it_and_is_no_topic_inside_it() -> No
     # A month that is not the named meeting's stays a word of the question.
     other = ask("青山市委常委会提出5月底前完成什么？")
     assert not any(c.names_meeting for c in other.concepts if "5" in c.alternatives)
+
+
+def test_a_gloss_names_an_english_records_title_but_not_a_chinese_records_file_name() -> None:
+    records = [
+        para("tingyang-city-government", 1, "4月18日上午，汀阳市市长甲乙主持召开市政府第37次常务会议。"),
+        para("tingyang-city-government", 2, "全市共有中小学212所。"),
+        para("harbour-transport-committee", 1, "Welcome to the Transport Committee.", speaker="Ann Lee (Chair)"),
+        para("harbour-transport-committee", 2, "The bus lanes go to consultation.", speaker="Bo Tan"),
+    ]
+    records[2] = StoredParagraph(
+        records[2].meeting_id, records[2].paragraph, records[2].folded, "Harbour Transport Committee", "2025-03-19"
+    )
+    records[3] = StoredParagraph(
+        records[3].meeting_id, records[3].paragraph, records[3].folded, "Harbour Transport Committee", "2025-03-19"
+    )
+    index, catalog = BM25.build(records), Catalog(records, PROFILE)
+    lexicon = Lexicon({}, reverse={"全市": ["city"], "委员会": ["committee"], "学校": ["school"]})
+
+    def concepts(text: str) -> dict[str, bool]:
+        q = analyze(text, stats=index, profile=PROFILE, lexicon=lexicon, catalog=catalog)
+        return {c.alternatives[0]: c.names_meeting for c in q.concepts}
+
+    # The Chinese record's title words come from its file name: 全市's gloss "city" does not name it.
+    assert concepts("汀阳市政府常务会议上，全市有多少学校？").get("全市") is False
+    # The English record is named "… Committee": 委员会 names it through its gloss.
+    assert concepts("在Harbour交通委员会听证会上，公交专用道怎么处理？").get("委员会") is True

@@ -102,3 +102,20 @@ def test_sentence_spans_are_ordered_non_overlapping_and_trimmed(text: str) -> No
     # Nothing but whitespace is ever left out.
     covered = "".join(text[s.start : s.end] for s in spans)
     assert "".join(text.split()) == "".join(covered.split())
+
+
+def test_a_chinese_word_glossed_in_a_few_words_gets_the_head_word_for_english_records(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from meeting_qa.text.crosslingual import read_cedict
+
+    cedict = tmp_path / "cedict.u8"
+    cedict.write_text(
+        "# CC-CEDICT excerpt\n"
+        "公交 公交 [gong1 jiao1] /public transportation/mass transit/abbr. for 公共交通[gong1 gong4 jiao1 tong1]/\n"
+        "開工 开工 [kai1 gong1] /to start work (of a factory, engineering project etc)/\n"
+        "材料 材料 [cai2 liao4] /material/data/\n",
+        encoding="utf-8",
+    )
+    _, reverse, _ = read_cedict(cedict)
+    assert {"transportation", "transit"} <= set(reverse["公交"])  # the noun of a noun phrase
+    assert reverse["开工"] == ["start"]  # the verb of a verb phrase
+    assert reverse["材料"] == ["material", "data"]

@@ -386,7 +386,11 @@ def _mark_meeting_names(
         places.update(card.places)
         names.update(card.places)
         names.update(t for t in card.body_terms if len(t) >= 2 and t not in profile.type_words)
-        names.update(card.title_words)
+        # An English record's title words name it, in the question's words or through a Chinese word's gloss
+        # (委员会 → committee: "Harbourgate Transport Committee"); a Chinese record's title words come from its
+        # file name and name it only where the question writes them ("the Tingyang city government meeting"),
+        # not where a gloss happens to spell one (全市 → city).
+        names.update(w for w in card.title_words if card.english or w in words)
         if card.date:
             month = int(card.date[5:7])
             if f"{month}月" in folded:

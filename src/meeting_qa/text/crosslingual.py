@@ -26,7 +26,7 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|be)\s+")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
-FORMAT = 4  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip ENGLISH_STOP_WORDS
+FORMAT = 5  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip ENGLISH_STOP_WORDS; 5: the head word of a gloss of a few words
 MAX_GLOSS_WORDS = 3
 
 
@@ -151,7 +151,8 @@ def read_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]],
                     pinyin[simplified].append(syllable.group(0))
             for gloss in m.group(3).split("/"):
                 for part in gloss.split(";"):
-                    g = _LEADING.sub("", _PAREN.sub("", part).strip().lower()).strip(" .,!?")
+                    bare = _PAREN.sub("", part).strip().lower()
+                    g = _LEADING.sub("", bare).strip(" .,!?")
                     if not g or g.startswith(("cl:", "see ", "variant of", "surname ", "old variant")):
                         continue
                     if len(g.split()) <= MAX_GLOSS_WORDS:
@@ -159,14 +160,18 @@ def read_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]],
                         if simplified not in heads:
                             heads.append(simplified)
                     glosses = reverse.setdefault(simplified, [])
+                    # A gloss of a few words gives its head: a verb phrase its verb ("to start work" → start), a
+                    # noun phrase its noun ("public transportation" → transportation, "mass transit" → transit).
+                    words = g.split()
+                    head = words[0] if bare.startswith("to ") else words[-1]
                     if (
-                        " " not in g
-                        and g.isalpha()
+                        len(words) <= MAX_GLOSS_WORDS
+                        and head.isalpha()
                         and len(glosses) < 6
-                        and g not in glosses
-                        and g not in ENGLISH_STOP_WORDS
+                        and head not in glosses
+                        and head not in ENGLISH_STOP_WORDS
                     ):
-                        glosses.append(g)
+                        glosses.append(head)
     return exact, reverse, pinyin
 
 
