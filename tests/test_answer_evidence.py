@@ -154,3 +154,21 @@ def test_each_part_of_a_question_is_answered_by_a_sentence_that_holds_most_of_it
     # "新建老年助餐点80个" holds a number and 老年, but not the population the second part asks about.
     assert not answers("助餐点")
     assert answers("41.8万人")
+
+
+def test_a_question_about_a_named_meeting_is_never_answered_from_a_reference_text(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    engine = ingest(fake_engine, tmp_path)
+    reference = tmp_path / "recycling.txt"  # no date, no meeting: a reference text in the store
+    reference.write_text("垃圾分类是将垃圾按可回收物、有害垃圾、厨余垃圾和其他垃圾分别投放的做法。\n", encoding="utf-8")
+    engine.ingest([reference])
+    engine.answerer.profile = engine.answerer.profile.with_(answer={"abstain_below": 0.0})
+    # The reference text matches the question's words far better than the meeting it names.
+    weights = {"named_meeting": 0.0, "meeting_coverage": 0.0, "meeting_record": 0.0}
+    engine.searcher.profile = engine.searcher.profile.with_(fusion=weights)
+    assert engine.search("白河县政府常务会议对垃圾分类有什么部署？", k=1)[0].meeting_id == "recycling"
+    named = engine.ask("白河县政府常务会议对垃圾分类有什么部署？")
+    assert all(c.meeting_id != "recycling" for c in named.citations), named.text
+    # A question that names no meeting may still be answered from the reference text.
+    assert any(c.meeting_id == "recycling" for c in engine.ask("垃圾分类是什么做法？").citations)

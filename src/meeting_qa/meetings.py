@@ -75,16 +75,25 @@ def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: P
         date=date,
         heading=heading or title,
         places=places,
-        # The convenor (市委, 市场监督管理局) names the meeting in its label only: as a search term it would count
-        # as naming the meeting, and a question about the meeting itself ("市委3月那次常委会谁主持？") would be
-        # left with no word to tell its sentences apart.
-        body_terms=tuple(dict.fromkeys(tokenize(_without_places(heading, places).replace(convenor, "", 1))))
-        if heading
-        else (),
+        body_terms=_body_terms(heading, places, convenor),
         title_words=title_words,
         speakers=speakers,
         english=english,
     )
+
+
+def _body_terms(heading: str, places: Sequence[str], convenor: str) -> tuple[str, ...]:
+    """Search tokens of the meeting's name (政府, 常务会议, 党组…). Of the organ that convened it only the organ's
+    own word counts (鹭原市委 → 市委, 市场监督管理局 → 管理局): the rest of its name (市场, 监督) is the topic
+    of many a question about the meeting, not a name for it."""
+    if not heading:
+        return ()
+    name = _without_places(heading, places)
+    if convenor and convenor in name:
+        before, _, after = name.partition(convenor)
+        organ = tokenize(before + convenor)[-1:]
+        return tuple(dict.fromkeys([*organ, *tokenize(after)]))
+    return tuple(dict.fromkeys(tokenize(name)))
 
 
 def _without_places(heading: str, places: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 from meeting_qa.answer import messages
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
 from meeting_qa.question import Concept, TextView, coverage
-from meeting_qa.retrieval import Candidate, Key, Signals, meeting_view, neighbour_turns
+from meeting_qa.retrieval import OPENING_KINDS, Candidate, Key, Signals, meeting_view, neighbour_turns
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
 from meeting_qa.text.segment import split_clauses
@@ -59,6 +59,12 @@ class ExtractiveAnswerer:
         kind, leaning on the paragraph's retrieval score."""
         kinds = sig.question.kinds
         frames = [c for c in sig.concepts if c.frame]
+        # "这次党组会议是谁主持的？": a question about the meeting itself (who chaired, when, who attended) has the
+        # meeting's name for its topic; every sentence naming the meeting would cover it. Its framing word and
+        # the kind of answer choose the sentence.
+        concepts = sig.concepts
+        if sig.question.about_meeting and kinds & OPENING_KINDS:
+            concepts = [c for c in sig.concepts if not c.names_meeting]
         # Similarities the retriever already has are reused; only the other sentences' vectors are read.
         wanted: list[str] = []
         for cand in cands:
@@ -80,7 +86,7 @@ class ExtractiveAnswerer:
             for k, s in enumerate(p.sentences, 1):
                 text = fold(p.text[s.start : s.end])
                 view = TextView(text)
-                cov = coverage(sig.concepts, TextView(text + speaker) if speaker else view, within_meeting=True)
+                cov = coverage(concepts, TextView(text + speaker) if speaker else view, within_meeting=True)
                 sim = cand.sentence_sims.get(s.start)
                 if sim is None:
                     vec = vectors.get(sentence_id(mid, n, k) if len(p.sentences) > 1 else paragraph_id(mid, n))
@@ -135,10 +141,12 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def evidence(sig: Signals, cands: Sequence[Candidate]) -> Sequence[Candidate]:
-        """The candidates that can answer: for "which meeting…?", only meeting records (a reference text in the
-        store is no meeting, however well it matches)."""
+        """The candidates that can answer: for "which meeting…?" and for a question about a meeting it names
+        ("桐溪市政府常务会议对垃圾分类有何部署？"), only meeting records — a reference text in the store is no
+        meeting, however well it matches."""
         catalog = sig.catalog
-        if not sig.question.which_meeting or catalog is None or len(catalog.cards) < 2:
+        q = sig.question
+        if not (q.which_meeting or (q.about_meeting and q.meetings)) or catalog is None or len(catalog.cards) < 2:
             return cands
         return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.date]
 

@@ -25,7 +25,7 @@ class FusionWeights:
     named_speaker: float = 0.3
     own_date: float = 0.4
     meeting_record: float = 0.15
-    opening_penalty: float = 0.15
+    opening_penalty: float = 0.3
     turn_context: float = 0.5
     turn_bigram: float = 0.0
     bigram_before: int = 0
@@ -41,7 +41,7 @@ class AnswerTuning:
     """How the extractive answerer chooses evidence and when it abstains (see genre.toml [answer])."""
 
     abstain_below: float = 0.34
-    abstain_below_transcript: float = 0.46
+    abstain_below_transcript: float = 0.44
     other_meeting_score: float = 0.6
     coverage_share: float = 0.8
     absent_topic_factor: float = 0.5
