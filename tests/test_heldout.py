@@ -45,17 +45,17 @@ def held_out(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Sentence
 
 def test_held_out_dev_meetings_are_answered_and_cited(held_out: list[dict[str, Any]]) -> None:
     m = metrics(held_out)
-    # Measured 2026-11-30 (store: the 10 dev meetings + the sample): hit@1 0.923, hit@3 0.987, key coverage
-    # 0.795, citation precision 0.847.
-    assert m["hit@1"] >= 0.90 and m["hit@3"] >= 0.97
-    assert m["key_coverage"] >= 0.77
-    assert m["citation_precision"] >= 0.82
+    # Measured 2026-11-30, second session (store: the 10 dev meetings + the sample): hit@1 0.949, hit@3 0.987,
+    # key coverage 0.846, citation precision 0.875.
+    assert m["hit@1"] >= 0.92 and m["hit@3"] >= 0.97
+    assert m["key_coverage"] >= 0.82
+    assert m["citation_precision"] >= 0.85
 
 
 def test_held_out_dev_meetings_abstain_only_when_the_records_do_not_say(held_out: list[dict[str, Any]]) -> None:
     m = metrics(held_out)
-    # Measured: false-abstain 0.051, abstain recall 0.750.
-    assert m["false_abstain_rate"] <= 0.08
+    # Measured: false-abstain 0.038, abstain recall 0.750.
+    assert m["false_abstain_rate"] <= 0.06
     assert m["abstain_recall"] >= 0.66
 
 
