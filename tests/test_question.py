@@ -195,3 +195,10 @@ def test_a_gloss_names_an_english_records_title_but_not_a_chinese_records_file_n
     assert concepts("汀阳市政府常务会议上，全市有多少学校？").get("全市") is False
     # The English record is named "… Committee": 委员会 names it through its gloss.
     assert concepts("在Harbour交通委员会听证会上，公交专用道怎么处理？").get("委员会") is True
+
+
+def test_a_kind_of_plan_is_matched_under_the_genres_other_names_for_it() -> None:
+    q = ask("白河县学校建设有什么计划？")
+    plan = next(c for c in q.concepts if "计划" in c.alternatives)
+    # The record adopted 《白河县学校建设三年行动方案》: asked as a 计划, it is found as a 方案.
+    assert "方案" in plan.alternatives and plan.covered_by(TextView(RECORDS[3].folded))

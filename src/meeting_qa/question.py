@@ -267,7 +267,7 @@ def _concepts(
             scale = profile.type_word_weight
         english = lexicon.english_for(word) if (lexicon is not None and english_records and not word.isascii()) else []
         add(
-            [word, *parts, *english],
+            [word, *parts, *profile.synonyms.get(word, ()), *english],
             scale,
             core=not tag.startswith(NON_TOPIC_CLASSES) or tag.startswith("vn"),
             frame=frame,

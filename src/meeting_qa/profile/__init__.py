@@ -84,6 +84,7 @@ class Profile:
     question_words: frozenset[str]
     type_words: frozenset[str]
     type_word_weight: float
+    synonyms: dict[str, tuple[str, ...]]
     framing_en: frozenset[str]
     glossary: dict[str, tuple[str, ...]]
     fusion: FusionWeights
@@ -160,6 +161,9 @@ def parse_profile(toml_text: str, glossary_text: str) -> Profile:
         question_words=_words(v["question_words"]),
         type_words=_words(v["type_words"]),
         type_word_weight=float(v["type_word_weight"]),
+        synonyms={
+            w: tuple(x for x in group.split() if x != w) for group in v.get("synonyms", []) for w in group.split()
+        },
         framing_en=_words(v["framing_en"]),
         glossary=load_glossary(glossary_text),
         fusion=_typed(FusionWeights, data.get("fusion", {})),
