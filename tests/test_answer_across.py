@@ -66,3 +66,29 @@ def test_a_question_turn_is_quoted_with_the_reply_that_answers_it(fake_engine: E
     answer = fake_engine.ask("When will the far-field evaluation be rerun with the fixed segmentation?")
     assert [c.paragraph for c in answer.citations][:2] == [1, 2]
     assert "Tuesday the 8th." in answer.text
+
+
+def test_a_meeting_that_holds_only_a_part_of_the_topic_is_not_one_of_the_answers(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "qinghe-market-regulation-2024-09-10": [
+                "9月10日，青河县市场监督管理局召开党组会议，研究部署食品安全工作。",
+                "会议要求，要加强校园食品安全监管，开学前完成全部学校食堂检查。",
+            ],
+            "qinghe-county-government-2024-02-26": [
+                "2月26日，青河县县长甲乙主持召开县政府第3次常务会议，研究部署安全生产工作。",
+                "会议部署了安全生产工作，要求开展安全生产大检查。",
+            ],
+        },
+    )
+    answerer = engine.answerer
+    # Any meeting with evidence as strong would be quoted, however it ranks: the test is of the topic.
+    answerer.profile = answerer.profile.with_(answer={"abstain_below": 0.0, "other_meeting_score": 0.0})
+    answer = engine.ask("哪些会议部署了食品安全工作？")
+    cited = {c.meeting_id for c in answer.citations}
+    # 安全生产 holds 安全, a part of 食品安全: work safety is not food safety.
+    assert cited == {"qinghe-market-regulation-2024-09-10"}, answer.text

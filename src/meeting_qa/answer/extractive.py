@@ -240,6 +240,7 @@ class ExtractiveAnswerer:
             if mid == top_meeting or (
                 strong
                 and (lead.score >= self.tuning.other_meeting_score * cands[0].score or self._covers_topics(sig, lead))
+                and self._holds_topics(sig, lead)
             ):
                 chosen.append(group[:2] if mid == top_meeting else ranked[:2])
         chosen = chosen[: self.tuning.max_meetings]
@@ -324,6 +325,21 @@ class ExtractiveAnswerer:
         view = TextView(cand.stored.folded)
         topics = [c for c in sig.concepts if c.core and not c.names_meeting and c.applies_to(view)]
         return bool(topics) and all(c.covered_by(view) for c in topics)
+
+    @staticmethod
+    def _holds_topics(sig: Signals, cand: Candidate) -> bool:
+        """Whether a paragraph holds each topic word whole or all of its parts: 安全生产 holds 安全, a part of
+        食品安全, not food safety."""
+        view = TextView(cand.stored.folded)
+        for c in sig.concepts:
+            if not c.core or c.names_meeting or not c.applies_to(view):
+                continue
+            head, others = c.alternatives[0], c.alternatives[1:]
+            parts = [a for a in others if a != head and a in head]
+            whole = [head, *(a for a in others if a not in parts)]
+            if not any(view.mentions(a) for a in whole) and not (parts and all(view.mentions(a) for a in parts)):
+                return False
+        return True
 
     def _answers_part(self, x: Scored, concepts: Sequence[Concept], kinds: frozenset[str]) -> bool:
         """Whether a sentence covers one part of a question: at least half of its words (by weight), and its
