@@ -46,10 +46,10 @@ def held_out(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Sentence
 def test_held_out_dev_meetings_are_answered_and_cited(held_out: list[dict[str, Any]]) -> None:
     m = metrics(held_out)
     # Measured 2026-11-30, second session (store: the 10 dev meetings + the sample): hit@1 0.949, hit@3 0.987,
-    # key coverage 0.846, citation precision 0.875.
+    # key coverage 0.859, citation precision 0.908.
     assert m["hit@1"] >= 0.92 and m["hit@3"] >= 0.97
-    assert m["key_coverage"] >= 0.82
-    assert m["citation_precision"] >= 0.85
+    assert m["key_coverage"] >= 0.83
+    assert m["citation_precision"] >= 0.88
 
 
 def test_held_out_dev_meetings_abstain_only_when_the_records_do_not_say(held_out: list[dict[str, Any]]) -> None:
@@ -64,5 +64,5 @@ def test_held_out_questions_across_meetings_cite_every_meeting(held_out: list[di
 
     across = loo.across_meetings(held_out)
     assert across is not None and across["questions"] == 12
-    # Measured: gold meetings cited 0.962, cited meetings that are gold 0.893.
-    assert across["gold_recall"] >= 0.9 and across["cited_precision"] >= 0.85
+    # Measured: gold meetings cited 0.962, cited meetings that are gold 0.962.
+    assert across["gold_recall"] >= 0.9 and across["cited_precision"] >= 0.9
