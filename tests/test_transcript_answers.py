@@ -13,7 +13,7 @@ from meeting_qa.qa import Engine
 from meeting_qa.text.fold import fold
 
 TRANSCRIPT = """Ana Ruiz (Chair): Good evening, I'm calling this meeting of the Millbrook library board to order. Tonight we have the roof and the opening hours.
-Ben Okafor: On the roof, the survey found water coming in over the reading room. The repair will cost forty thousand pounds. The contractor can start in June.
+Ben Okafor: On the roof, the survey found water coming in over the reading room. The repair will cost forty thousand pounds. The contractor can start in June — weather permitting, and once the scaffolding permit from the council has come through, which usually takes a few weeks.
 Ana Ruiz (Chair): Thank you, Ben, so the roof over the reading room comes first. Opening hours next. Cara?
 Cara Lim: I'd like Sunday opening, but we have no staff for it yet, so I suggest we park it until the autumn.
 Ana Ruiz (Chair): Fine, we'll park Sunday opening. All in favour of the roof repair? That's carried, four to one.
@@ -63,6 +63,8 @@ def test_a_spoken_answer_is_quoted_to_the_end_of_its_turn(engine: Engine) -> Non
     answer = engine.ask("How much will the repair over the reading room cost?")
     quote = answer.citations[0].quote
     assert "forty thousand pounds" in quote and "start in June" in quote, quote
+    # An English turn stays English with a dash in it: the English limit applies, not the Chinese one.
+    assert "scaffolding permit" in quote, quote
     # Within the limit only: a short limit keeps the sentence alone.
     engine.answerer.profile = engine.answerer.profile.with_(answer={"turn_quote": 10})
     short = engine.ask("How much will the repair over the reading room cost?")

@@ -357,7 +357,8 @@ class ExtractiveAnswerer:
         p = s.cand.stored.paragraph
         if not p.speaker:
             return self._trim(sig, s)
-        limit = self.tuning.turn_quote if p.text.isascii() else self.tuning.turn_quote_cjk
+        english = TextView(s.cand.stored.folded, set()).is_english  # a dash or a euro sign does not make it Chinese
+        limit = self.tuning.turn_quote if english else self.tuning.turn_quote_cjk
         ends = [x.end for x in p.sentences if x.start >= s.span.end and x.end - s.span.start <= limit]
         return Sentence(s.span.start, max(ends, default=s.span.end))
 
