@@ -391,8 +391,7 @@ def _mark_meeting_names(
         # file name and name it only where the question writes them ("the Tingyang city government meeting"),
         # not where a gloss happens to spell one (全市 → city).
         names.update(w for w in card.title_words if card.english or w in words)
-        if card.date:
-            month = int(card.date[5:7])
+        if card.date and (iso := re.match(r"\d{4}-(\d{2})", card.date)) and 1 <= (month := int(iso.group(1))) <= 12:
             if f"{month}月" in folded:
                 names.update({str(month), "月", f"{month}月"})
             if _MONTHS[month - 1] in words:
