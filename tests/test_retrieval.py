@@ -138,18 +138,18 @@ def test_window_bm25_reads_a_turn_with_the_turns_before_it_and_skips_paragraphs_
     assert back[0] == 0 and back[3] == 0
 
 
-def test_meeting_terms_and_bigrams_follow_the_reading_order(fake_engine: Engine, tmp_path: Path) -> None:
+def test_meeting_bigrams_follow_the_reading_order(fake_engine: Engine, tmp_path: Path) -> None:
     f = tmp_path / "roundtable-2025-01-10.txt"
     f.write_text(ASR_TRANSCRIPT, encoding="utf-8")
     fake_engine.ingest([f])
     index = fake_engine.lexical.index()
     mid = next(iter(index.meeting_texts))
-    words, grams = index.meeting_terms(mid), index.meeting_bigrams(mid)
-    assert words.numbers.tolist() == grams.numbers.tolist() == [1, 2, 3]
-    assert words.turns.all()
+    grams = index.meeting_bigrams(mid)
+    assert grams.numbers.tolist() == [1, 2, 3]
+    assert grams.turns.all()
     assert grams.counts("才经").tolist() == [0, 1, 0]
     assert grams.counts("no such bigram") is None
-    assert index.meeting_terms("no such meeting") is None
+    assert index.meeting_bigrams("no such meeting") is None
 
 
 ASR_TRANSCRIPT = """发言人1：下面有请各位嘉宾上台，我们开始今天的圆桌。

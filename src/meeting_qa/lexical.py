@@ -45,7 +45,7 @@ DIRTY_REUSE_S = 10.0  # how long an index read during a write is reused before i
 FORMAT = 10  # bump when the tokenizer or layout changes, so old files are ignored (10: bm25s segments, JSON)
 MERGE_SHARE = 0.2  # merge when paragraphs outside the largest segment (live or not) pass this share
 MAX_SEGMENTS = 8
-MEETINGS_KEPT = 64  # meetings whose per-paragraph term counts are kept for turn scoring
+MEETINGS_KEPT = 64  # meetings whose per-paragraph bigram counts are kept for turn scoring
 KEEP_MANIFESTS = 3  # older generations stay readable for processes still using them
 
 
@@ -78,7 +78,6 @@ class BM25:
         self.meeting_tokens: Mapping[str, set[str]] = _MeetingTokens(self)
         self.paragraphs: Mapping[Key, StoredParagraph] = _Paragraphs(self)
         self.idf = lru_cache(maxsize=65536)(self._idf)  # type: ignore[method-assign]
-        self.meeting_terms = lru_cache(maxsize=MEETINGS_KEPT)(self._meeting_terms)  # type: ignore[method-assign]
         self.meeting_bigrams = lru_cache(maxsize=MEETINGS_KEPT)(self._meeting_bigrams)  # type: ignore[method-assign]
         self.substring_idf = lru_cache(maxsize=16384)(self._substring_idf)  # type: ignore[method-assign]
 
@@ -121,37 +120,19 @@ class BM25:
             df += int(live[docs].sum()) if len(docs) else 0
         return lucene_idf(df, self.n)
 
-    def _meeting_terms(self, meeting_id: str) -> MeetingTerms | None:
-        """A live meeting's paragraphs in order, with each one's term counts (from the segment's saved lists,
-        no tokenizing); the last few dozen asked meetings are kept."""
+    def _meeting_bigrams(self, meeting_id: str) -> MeetingTerms | None:
+        """A live meeting's paragraphs in reading order with their character-bigram counts (`bigram_counts`),
+        read from the segment's folded texts; the last few dozen asked meetings are kept."""
         where = self._where.get(meeting_id)
         if where is None:
             return None
         si, docs = where
         seg = self.segments[si]
         rows = sorted((d for d in docs if self._live[si][d]), key=lambda d: seg.keys[d][1])
-        counts: list[dict[str, float]] = []
-        for d in rows:
-            a, b = int(seg.doc_ptr[d]), int(seg.doc_ptr[d + 1])
-            terms, tfs = np.asarray(seg.doc_terms[a:b]).tolist(), np.asarray(seg.doc_tfs[a:b]).tolist()
-            counts.append({seg.vocab[t]: float(c) for t, c in zip(terms, tfs, strict=True)})
         numbers = [seg.keys[d][1] for d in rows]
         turns = [bool(seg.corpus[d]["meta"].get("speaker")) for d in rows]
+        counts = [{g: float(c) for g, c in bigram_counts(seg.text(d)).items()} for d in rows]
         return MeetingTerms.build(meeting_id, numbers, turns, counts)
-
-    def _meeting_bigrams(self, meeting_id: str) -> MeetingTerms | None:
-        """A live meeting's paragraphs in order with their character-bigram counts (`bigram_counts`), read
-        from the segment's folded texts; the last few dozen asked meetings are kept."""
-        terms = self.meeting_terms(meeting_id)
-        if terms is None:
-            return None
-        si, docs = self._where[meeting_id]
-        seg = self.segments[si]
-        by_number = {seg.keys[d][1]: d for d in docs if self._live[si][d]}
-        counts = [
-            {g: float(c) for g, c in bigram_counts(seg.text(by_number[n])).items()} for n in terms.numbers.tolist()
-        ]
-        return MeetingTerms.build(meeting_id, terms.numbers.tolist(), terms.turns.tolist(), counts)
 
     def scores(self, query_terms: Mapping[str, float], filters: Filters | None = None) -> dict[Key, float]:
         """BM25 per paragraph for weighted query terms (a term's weight plays the role of its query count),
