@@ -88,6 +88,7 @@ class Concept:
         return any(text.mentions(a) for a in self.alternatives)
 
 
+
 def coverage(concepts: Sequence[Concept], text: TextView, *, within_meeting: bool = False) -> float:
     """Weighted share of the question's concepts that a text mentions. `within_meeting`: the text is part of
     the meeting the question names, so the words that name that meeting say nothing about which part."""
@@ -347,8 +348,7 @@ def _named_meetings(
         return {}
     words = set(_ENGLISH_WORD.findall(folded))
     tokens = set(tokenize(folded, folded=True)) | set(terms)
-    months = {str(i + 1) for i, m in enumerate(_MONTHS) if m in words}
-    months |= set(re.findall(r"(\d{1,2})月", folded))
+    months = _months_in(folded)
     scores: dict[str, float] = {}
     for card in catalog.cards.values():
         score = 0.0
@@ -359,7 +359,7 @@ def _named_meetings(
         body = [t for t in card.body_terms if len(t) >= 2 and t not in card.places and t not in profile.type_words]
         if body and any(t in tokens for t in body):
             score += 0.25
-        if card.date and months and str(int(card.date[5:7])) in months:
+        if months and _month_of(card.date) in months:
             score += 0.15
         if score > 0:
             scores[card.meeting_id] = score
@@ -367,6 +367,20 @@ def _named_meetings(
     if best < 0.3:  # a body word alone ("常委会") does not name one meeting
         return {}
     return {mid: s / best for mid, s in scores.items() if s >= 0.5 * best}
+
+
+def _months_in(folded: str) -> set[int]:
+    """The months a question names: "3月", "March"."""
+    words = set(_ENGLISH_WORD.findall(folded))
+    named = {i + 1 for i, m in enumerate(_MONTHS) if m in words}
+    return named | {int(m) for m in re.findall(r"(?<!\d)(\d{1,2})月", folded)}
+
+
+def _month_of(date: str | None) -> int | None:
+    """The month of an ISO date (YYYY-MM-…); None for no date or another form."""
+    iso = re.match(r"\d{4}-(\d{2})", date or "")
+    month = int(iso.group(1)) if iso else 0
+    return month if 1 <= month <= 12 else None
 
 
 def _mark_meeting_names(
@@ -382,6 +396,7 @@ def _mark_meeting_names(
     names: set[str] = set()
     places: set[str] = set()
     words = set(_ENGLISH_WORD.findall(folded))
+    months = _months_in(folded)
     for card in cards:
         places.update(card.places)
         names.update(card.places)
@@ -391,11 +406,8 @@ def _mark_meeting_names(
         # file name and name it only where the question writes them ("the Tingyang city government meeting"),
         # not where a gloss happens to spell one (全市 → city).
         names.update(w for w in card.title_words if card.english or w in words)
-        if card.date and (iso := re.match(r"\d{4}-(\d{2})", card.date)) and 1 <= (month := int(iso.group(1))) <= 12:
-            if f"{month}月" in folded:
-                names.update({str(month), "月", f"{month}月"})
-            if _MONTHS[month - 1] in words:
-                names.add(_MONTHS[month - 1])
+        if (month := _month_of(card.date)) in months:
+            names.update({str(month), "月", f"{month}月", _MONTHS[month - 1]})
     marked = [
         replace(c, names_meeting=True, loose=True, place=any(a in places for a in c.alternatives))
         if any(a in names for a in c.alternatives)
