@@ -87,6 +87,13 @@ class Concept:
             return any(a in text.folded if not a.isascii() else text.mentions(a) for a in self.alternatives)
         return any(text.mentions(a) for a in self.alternatives)
 
+    def held_by(self, text: TextView) -> bool:
+        """Stricter than `covered_by`: the word whole (or a translation, a synonym), or else all of its parts —
+        安全生产 covers 食品安全 through its part 安全, it does not hold it."""
+        head, others = self.alternatives[0], self.alternatives[1:]
+        parts = [a for a in others if a != head and a in head]
+        whole = [head, *(a for a in others if a not in parts)]
+        return any(text.mentions(a) for a in whole) or (bool(parts) and all(text.mentions(a) for a in parts))
 
 
 def coverage(concepts: Sequence[Concept], text: TextView, *, within_meeting: bool = False) -> float:

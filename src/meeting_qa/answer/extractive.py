@@ -320,26 +320,20 @@ class ExtractiveAnswerer:
         return extra
 
     @staticmethod
-    def _covers_topics(sig: Signals, cand: Candidate) -> bool:
-        """Whether a paragraph mentions every topic word of the question (those that name a meeting aside)."""
+    def _topics(sig: Signals, view: TextView) -> list[Concept]:
+        """The question's topic words that apply to a text (those that name a meeting aside)."""
+        return [c for c in sig.concepts if c.core and not c.names_meeting and c.applies_to(view)]
+
+    def _covers_topics(self, sig: Signals, cand: Candidate) -> bool:
+        """Whether a paragraph mentions every topic word of the question."""
         view = TextView(cand.stored.folded)
-        topics = [c for c in sig.concepts if c.core and not c.names_meeting and c.applies_to(view)]
+        topics = self._topics(sig, view)
         return bool(topics) and all(c.covered_by(view) for c in topics)
 
-    @staticmethod
-    def _holds_topics(sig: Signals, cand: Candidate) -> bool:
-        """Whether a paragraph holds each topic word whole or all of its parts: 安全生产 holds 安全, a part of
-        食品安全, not food safety."""
+    def _holds_topics(self, sig: Signals, cand: Candidate) -> bool:
+        """Whether a paragraph holds each topic word whole or all of its parts (`Concept.held_by`)."""
         view = TextView(cand.stored.folded)
-        for c in sig.concepts:
-            if not c.core or c.names_meeting or not c.applies_to(view):
-                continue
-            head, others = c.alternatives[0], c.alternatives[1:]
-            parts = [a for a in others if a != head and a in head]
-            whole = [head, *(a for a in others if a not in parts)]
-            if not any(view.mentions(a) for a in whole) and not (parts and all(view.mentions(a) for a in parts)):
-                return False
-        return True
+        return all(c.held_by(view) for c in self._topics(sig, view))
 
     def _answers_part(self, x: Scored, concepts: Sequence[Concept], kinds: frozenset[str]) -> bool:
         """Whether a sentence covers one part of a question: at least half of its words (by weight), and its
