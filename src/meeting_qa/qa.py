@@ -22,7 +22,9 @@ from meeting_qa.errors import InputError, LoaderError
 from meeting_qa.lexical import LexicalIndex
 from meeting_qa.loaders import find_files, load_path
 from meeting_qa.minutes import ItemIndex
-from meeting_qa.retrieval import Candidate, HybridSearcher
+from meeting_qa.reader import Judge, Verdict, judge_for
+from meeting_qa.reader.judge import READ_CANDIDATES
+from meeting_qa.retrieval import Candidate, HybridSearcher, Signals
 from meeting_qa.store import ChunkFn, Store, make_client
 from meeting_qa.storelock import StoreLock
 from meeting_qa.types import (
@@ -67,6 +69,7 @@ class Engine:
     answerer: ExtractiveAnswerer
     chat_model: Any | None = None  # a LangChain chat model when settings.llm is not "extractive"
     item_index: ItemIndex | None = None  # decisions, tasks and series, derived from the store on first use
+    judge: Judge | None = None  # the learned reader: re-ranks the top candidates and says whether they answer
 
     @classmethod
     def build(
@@ -77,6 +80,7 @@ class Engine:
         client: Any | None = None,
         chat_model: Any | None = None,
         reranker: Any | None = None,
+        judge: Judge | None = None,
     ) -> Engine:
         embeddings = embeddings or SentenceEmbeddings(
             settings.embedding_model, cache_dir=settings.cache_dir, query_int8=settings.query_int8
@@ -112,7 +116,9 @@ class Engine:
             from meeting_qa.answer.llm import make_chat_model
 
             chat_model = make_chat_model(settings)
-        return cls(settings, embeddings, store, lexical, searcher, answerer, chat_model, ItemIndex(lexical))
+        if judge is None:
+            judge = judge_for(settings)
+        return cls(settings, embeddings, store, lexical, searcher, answerer, chat_model, ItemIndex(lexical), judge)
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -244,7 +250,11 @@ class Engine:
     def candidates(self, question: str, *, k: int, filters: Filters | None = None) -> list[Candidate]:
         question = _check_question(question)
         generation = self.store.check_model()
-        return self.searcher.candidates(question, k=k, filters=filters, generation=generation)
+        if self.judge is None:
+            return self.searcher.candidates(question, k=k, filters=filters, generation=generation)
+        # search ranks as ask does: the reader re-orders the top candidates
+        sig = self.searcher.signals(question, filters=filters, generation=generation)
+        return self.read(sig, self.searcher.fuse(sig, k=max(k, READ_CANDIDATES)))[0][:k]
 
     def search(self, question: str, *, k: int = 5, **filters: Unpack[FilterArgs]) -> list[Passage]:
         if k < 1:
@@ -265,9 +275,10 @@ class Engine:
         filters = self.filters(**filter_args)
         generation = self.store.check_model()
         sig = self.searcher.signals(question, filters=filters, generation=generation)
-        cands = self.searcher.fuse(sig, k=ANSWER_CANDIDATES)
+        cands, verdict = self.read(sig, self.searcher.fuse(sig, k=max(ANSWER_CANDIDATES, READ_CANDIDATES)))
+        cands = cands[:ANSWER_CANDIDATES]
         language = sig.question.language
-        extractive = self.answerer.answer(sig, cands)
+        extractive = self.answerer.answer(sig, cands, verdict=verdict)
         if self.chat_model is None:
             yield extractive.text
             yield extractive
@@ -275,6 +286,12 @@ class Engine:
         from meeting_qa.answer.llm import stream_llm_answer
 
         yield from stream_llm_answer(self.chat_model, question, language, cands, extractive)
+
+    def read(self, sig: Signals, cands: list[Candidate]) -> tuple[list[Candidate], Verdict | None]:
+        """The reader's re-ranking and verdict, when a reader is on."""
+        if self.judge is None:
+            return cands, None
+        return self.judge.read(sig, cands)
 
     def _known(self, meeting_ids: Sequence[str] | None) -> tuple[str, ...] | None:
         """The meeting filter, checked: an unknown id is a typo to point out, not a topic the records lack."""

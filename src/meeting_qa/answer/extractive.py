@@ -18,6 +18,7 @@ import numpy as np
 from meeting_qa.answer import messages
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
 from meeting_qa.question import Concept, TextView, coverage
+from meeting_qa.reader.judge import Verdict
 from meeting_qa.retrieval import OPENING_KINDS, Candidate, Key, Signals, meeting_view, neighbour_turns
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
@@ -184,12 +185,27 @@ class ExtractiveAnswerer:
 
     # -- composition ------------------------------------------------------------------------------
 
-    def answer(self, sig: Signals, cands: Sequence[Candidate]) -> Answer:
+    def abstains(self, sig: Signals, cands: Sequence[Candidate], verdict: Verdict | None = None) -> bool:
+        """Whether the records do not answer: the strength rule, the reader's verdict, or the two combined as
+        the reader's tuning says (`any`: either doubts; `all`: both must)."""
+        if not cands:
+            return True
+        mode = verdict.mode if verdict is not None else "rule"
+        if mode == "reader":
+            return verdict.unanswered  # type: ignore[union-attr]
+        rule = self.strength(sig, cands) < self.threshold(cands)
+        if mode == "any":
+            return rule or verdict.unanswered  # type: ignore[union-attr]
+        if mode == "all":
+            return rule and verdict.unanswered  # type: ignore[union-attr]
+        return rule
+
+    def answer(self, sig: Signals, cands: Sequence[Candidate], *, verdict: Verdict | None = None) -> Answer:
+        """The composed, cited answer; `verdict` is the reader's, when one read the candidates."""
         language = sig.question.language
         related = [c.passage() for c in cands[:3]]
         cands = self.evidence(sig, cands)
-        strength = self.strength(sig, cands)
-        if not cands or strength < self.threshold(cands):
+        if self.abstains(sig, cands, verdict):
             return Answer(messages.not_found(language, related), True, (), tuple(related))
         groups = self._meeting_groups(sig, cands)
         several = sig.catalog is not None and len(sig.catalog.cards) > 1

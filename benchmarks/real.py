@@ -1,0 +1,141 @@
+"""Real meetings, measured on a fixed split: choose on the fitting half, report the held-out half.
+
+    .venv/bin/python benchmarks/real.py [--reader DIR] [--json OUT]
+
+Store: the 30 real meeting transcripts of ../shared/eval/real_meetings (built once under BENCH_WORK).
+Questions: its 150 questions, split by meeting in benchmarks/data/real_split.json (meetings sharing a
+cross-meeting question stay in one half). Every question is asked over the whole store, as a user asks.
+
+Without --reader: today's pipeline (fusion + rule answerer), both halves.
+With --reader DIR: the reader scores the top candidates; its blend weight with the fused score and the
+abstention rule (the rule answerer's strength, the reader's probability, or both) are chosen on the
+fitting half from small grids and then applied unchanged to the held-out half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from common import SHARED, WORK
+from meeting_qa.config import Settings
+from meeting_qa.embeddings import SentenceEmbeddings
+from meeting_qa.eval import GoldItem, load_gold, metrics, row_for
+from meeting_qa.qa import ANSWER_CANDIDATES, Engine
+from meeting_qa.reader.judge import READ_CANDIDATES, Judge, ReaderTuning
+from meeting_qa.retrieval import Candidate, Signals
+
+REAL = SHARED / "eval" / "real_meetings"
+SPLIT = Path(__file__).resolve().parent / "data" / "real_split.json"
+COLS = ["hit@1", "hit@3", "key_coverage", "citation_precision", "abstain_recall", "false_abstain_rate"]
+BLEND_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+PROB_GRID = [round(0.02 * i, 2) for i in range(1, 50)]
+
+
+def build_engine(store: Path | None = None) -> Engine:
+    settings = Settings(store_dir=store or WORK / "real", cache_dir=Settings.from_env().cache_dir)
+    eng = Engine.build(settings, embeddings=SentenceEmbeddings(None))
+    t0 = time.perf_counter()
+    report = eng.ingest(sorted(REAL.glob("*.txt")))
+    if report.count("added") or report.count("updated"):
+        print(f"# store: {len(report.files)} meetings in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    eng.embeddings.warm()
+    return eng
+
+
+def halves() -> dict[str, set[str]]:
+    split = json.loads(SPLIT.read_text(encoding="utf-8"))
+    return {name: set(ids) for name, ids in split["questions"].items()}
+
+
+def print_table(title: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    by_lang = {lang: metrics([r for r in rows if r["lang"] == lang]) for lang in sorted({r["lang"] for r in rows})}
+    overall = metrics(list(rows))
+    print(f"\n== {title} ({len(rows)} questions)")
+    print(f"{'':10}" + "".join(f"{c[:12]:>13}" for c in COLS) + f"{'p95 ms':>9}")
+    for name, m in [*by_lang.items(), ("overall", overall)]:
+        vals = "".join(f"{'-' if m.get(c) is None else format(m[c], '.3f'):>13}" for c in COLS)
+        print(f"{name:10}{vals}{m.get('latency_p95_ms', 0):>9.0f}")
+    return {"overall": overall, "by_language": by_lang}
+
+
+def run(eng: Engine, items: Sequence[GoldItem], sigs: dict[str, Signals], judge: Judge | None) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        sig = sigs[item.id]
+        t0 = time.perf_counter()
+        cands: list[Candidate] = eng.searcher.fuse(sig, k=max(10, READ_CANDIDATES))
+        verdict = None
+        if judge is not None:
+            cands, verdict = judge.read(sig, cands)
+        answer = eng.answerer.answer(sig, cands[:ANSWER_CANDIDATES], verdict=verdict)
+        ms = (time.perf_counter() - t0) * 1000
+        row = row_for(item, [c.passage() for c in cands], answer, ask_ms=ms)
+        row["strength"] = round(eng.answerer.strength(sig, cands[:ANSWER_CANDIDATES]), 3)
+        if verdict is not None:
+            row["reader_p"] = round(verdict.probability, 3)
+        rows.append(row)
+    return rows
+
+
+def _score(rows: Sequence[dict[str, Any]]) -> float:
+    """What the fitting half chooses by: hit@1 + key coverage + abstain recall − false-abstain rate."""
+    m = metrics(list(rows))
+    return m["hit@1"] + m["key_coverage"] + (m["abstain_recall"] or 0.0) - m["false_abstain_rate"]
+
+
+def fit(eng: Engine, items: Sequence[GoldItem], sigs: dict[str, Signals], judge: Judge) -> ReaderTuning:
+    best: tuple[float, ReaderTuning] | None = None
+    for blend in BLEND_GRID:
+        for mode in ("rule", "reader", "both"):
+            grid = [0.0] if mode == "rule" else PROB_GRID
+            for t in grid:
+                judge.tuning = ReaderTuning(blend=blend, abstain=mode, abstain_below=t)
+                s = _score(run(eng, items, sigs, judge))
+                if best is None or s > best[0] + 1e-9:
+                    best = (s, judge.tuning)
+    assert best is not None
+    return best[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reader", type=Path, help="a reader folder (reader.json + reader.safetensors)")
+    ap.add_argument("--store", type=Path)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    eng = build_engine(args.store)
+    items = load_gold(REAL / "questions.jsonl")
+    part = halves()
+    t0 = time.perf_counter()
+    sigs = {it.id: eng.searcher.signals(it.question) for it in items}
+    print(f"# {len(items)} questions analysed in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    fitting = [it for it in items if it.id in part["fitting"]]
+    held = [it for it in items if it.id in part["held_out"]]
+    report: dict[str, Any] = {}
+    judge = None
+    if args.reader:
+        from meeting_qa.reader import load_judge
+
+        judge = load_judge(args.reader, eng.settings.cache_dir)
+        t0 = time.perf_counter()
+        judge.tuning = fit(eng, fitting, sigs, judge)
+        print(f"# fitted on the fitting half in {time.perf_counter() - t0:.0f}s: {judge.tuning}", file=sys.stderr)
+        report["tuning"] = judge.tuning.__dict__
+    for name, subset in (("fitting", fitting), ("held_out", held)):
+        rows = run(eng, subset, sigs, judge)
+        report[name] = print_table(f"real_meetings {name} half" + (" + reader" if judge else ""), rows)
+        report[name]["rows"] = rows
+        print("not first:", " ".join(r["id"] for r in rows if r["answerable"] and r["has_gold"] and r["rank"] != 1))
+        print("wrong abstain:", " ".join(r["id"] for r in rows if r["abstained"] != (not r["answerable"])))
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The reader's judgement in the answer path: re-rank the top candidates and say whether they answer.
+
+The reader sees a window of a paragraph at a time (its training windows were ~220 characters); a long
+transcript turn is read as a few windows cut at sentence ends and scores as its best window. Its
+probability is blended with the fused retrieval score (the reader alone knows nothing of which meeting a
+question names); how much, and how abstention uses it, are `ReaderTuning` values chosen on the fitting
+half of the real meetings (benchmarks/real.py) and carried in the reader's config.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from meeting_qa.reader.model import Reader
+from meeting_qa.retrieval import Candidate, Signals
+from meeting_qa.text.fold import fold
+
+READ_CANDIDATES = 8  # the candidates read: the answer comes from the top few; each costs a forward pass
+WINDOW_CHARS = 220
+MAX_WINDOWS = 3  # per paragraph: a very long turn is read where it shares most with the question
+ABSTAIN_MODES = ("rule", "reader", "any", "all")
+
+
+@dataclass(frozen=True)
+class ReaderTuning:
+    blend: float = 0.5  # share of the reader's probability in a candidate's score
+    abstain: str = "reader"  # rule: the answerer's strength only; reader: its probability; any / all: either / both
+    abstain_below: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.abstain not in ABSTAIN_MODES:
+            raise ValueError(f"abstain mode {self.abstain!r} is not one of {ABSTAIN_MODES}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the reader concluded about the candidates it read."""
+
+    probability: float  # that the best candidate answers the question
+    mode: str
+    threshold: float
+
+    @property
+    def unanswered(self) -> bool:
+        return self.probability < self.threshold
+
+
+def windows(text: str, sentence_ends: Sequence[int], *, chars: int = WINDOW_CHARS) -> list[str]:
+    """`text` cut into windows of at most `chars` characters at sentence ends (a longer sentence is cut)."""
+    if len(text) <= chars:
+        return [text]
+    out: list[str] = []
+    start = 0
+    ends = [e for e in sentence_ends if 0 < e <= len(text)] + [len(text)]
+    while start < len(text):
+        fitting = [e for e in ends if start < e <= start + chars]
+        end = fitting[-1] if fitting else min(len(text), start + chars)
+        out.append(text[start:end].strip())
+        start = end
+    return [w for w in out if w]
+
+
+def _bigrams(text: str) -> set[str]:
+    t = fold(text).replace(" ", "").lower()
+    return {t[i : i + 2] for i in range(len(t) - 1)}
+
+
+class Judge:
+    """A `Reader` with the tuning that fits it into the answer path."""
+
+    def __init__(self, reader: Reader, tuning: ReaderTuning | None = None) -> None:
+        self.reader = reader
+        self.tuning = tuning or ReaderTuning()
+        self._cache: dict[tuple[str, str], float] = {}
+
+    def _pieces(self, question: str, cand: Candidate) -> list[str]:
+        p = cand.stored.paragraph
+        parts = windows(p.text, [s.end for s in p.sentences])
+        if len(parts) > MAX_WINDOWS:
+            qb = _bigrams(question)
+            order = sorted(range(len(parts)), key=lambda i: (-len(qb & _bigrams(parts[i])), i))[:MAX_WINDOWS]
+            parts = [parts[i] for i in sorted(order)]
+        prefix = f"{p.speaker}：" if p.speaker else ""
+        return [prefix + w for w in parts]
+
+    def logits(self, question: str, cands: Sequence[Candidate]) -> list[float]:
+        """Each candidate's logit: its best window's."""
+        pieces = [self._pieces(question, c) for c in cands]
+        todo = list(dict.fromkeys((question, w) for ws in pieces for w in ws if (question, w) not in self._cache))
+        if todo:
+            for pair, s in zip(todo, self.reader.scores(todo).tolist(), strict=True):
+                self._cache[pair] = float(s)
+        if len(self._cache) > 20000:
+            self._cache.clear()  # a long-running server must not grow without bound
+            return self.logits(question, cands)
+        return [max(self._cache[(question, w)] for w in ws) for ws in pieces]
+
+    def read(self, sig: Signals, cands: Sequence[Candidate]) -> tuple[list[Candidate], Verdict]:
+        """The candidates re-ranked by the blend of fused score and reader probability, and the verdict."""
+        t = self.tuning
+        head = list(cands[:READ_CANDIDATES])
+        if not head:
+            return list(cands), Verdict(0.0, t.abstain, t.abstain_below)
+        probs = [1 / (1 + math.exp(-x)) for x in self.logits(sig.question.text, head)]
+        top = max(c.score for c in head) or 1.0
+        blended = [
+            replace(c, score=(1 - t.blend) * max(c.score, 0.0) / top + t.blend * p)
+            for c, p in zip(head, probs, strict=True)
+        ]
+        order = sorted(range(len(head)), key=lambda i: (-blended[i].score, i))
+        floor = min(c.score for c in blended)
+        rest = [replace(c, score=min(c.score, floor)) for c in cands[READ_CANDIDATES:]]
+        ranked = [blended[i] for i in order] + rest
+        return ranked, Verdict(probs[order[0]], t.abstain, t.abstain_below)
