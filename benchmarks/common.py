@@ -41,7 +41,9 @@ def cmrc_gold() -> Path:
 
 def engine(name: str, embeddings: SentenceEmbeddings, *, with_cmrc: bool = False) -> Engine:
     """An engine over a store kept under WORK (ingest is a no-op when it is already there)."""
-    settings = Settings(store_dir=WORK / name, cache_dir=Settings.from_env().cache_dir)
+    settings = Settings(
+        store_dir=WORK / name, cache_dir=Settings.from_env().cache_dir, reader=Settings.from_env().reader
+    )
     eng = Engine.build(settings, embeddings=embeddings)
     t0 = time.perf_counter()
     paths = [SAMPLE, cmrc_documents()] if with_cmrc else [SAMPLE]

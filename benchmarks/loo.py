@@ -57,7 +57,9 @@ class Prepared:
 
 def build_engine(with_cmrc: bool, store: Path | None = None) -> Engine:
     name = "loo+cmrc" if with_cmrc else "loo"
-    settings = Settings(store_dir=store or WORK / name, cache_dir=Settings.from_env().cache_dir)
+    settings = Settings(
+        store_dir=store or WORK / name, cache_dir=Settings.from_env().cache_dir, reader=Settings.from_env().reader
+    )
     eng = Engine.build(settings, embeddings=SentenceEmbeddings(None))
     paths: list[Path] = [*sorted(DEV_MEETINGS.glob("*.txt")), *sorted(DEV_TRANSCRIPTS.glob("*.txt")), SAMPLE]
     if with_cmrc:
@@ -113,8 +115,8 @@ def evaluate(
     try:
         rows = []
         for p in prepared:
-            cands = eng.searcher.fuse(p.sig, k=max(10, ANSWER_CANDIDATES))
-            answer = eng.answerer.answer(p.sig, cands[:ANSWER_CANDIDATES])
+            cands, verdict = eng.read(p.sig, eng.searcher.fuse(p.sig, k=max(10, ANSWER_CANDIDATES)))
+            answer = eng.answerer.answer(p.sig, cands[:ANSWER_CANDIDATES], verdict=verdict)
             uncovered = [
                 c.alternatives[0]
                 for c in p.sig.concepts
@@ -153,7 +155,7 @@ def strengths(
         eng.searcher.profile = base.with_(fusion=fusion)
         try:
             for p in todo:
-                cands = eng.searcher.fuse(p.sig, k=10)
+                cands = eng.read(p.sig, eng.searcher.fuse(p.sig, k=10))[0]
                 ranks = [
                     i
                     for i, c in enumerate(cands, 1)
@@ -264,8 +266,13 @@ def main() -> None:
     ap.add_argument("--cmrc", action="store_true", help="add the 848 cmrc2018 paragraphs as distractors")
     ap.add_argument("--json", type=Path, help="write rows and fitted values here")
     ap.add_argument("--store", type=Path, help="the store to use (default: built under BENCH_WORK)")
+    ap.add_argument("--reader", type=Path, help="answer with this reader (its own tuning; default: none)")
     args = ap.parse_args()
     eng = build_engine(args.cmrc, args.store)
+    if args.reader:
+        from meeting_qa.reader import load_judge
+
+        eng.judge = load_judge(args.reader, eng.settings.cache_dir)
     t0 = time.perf_counter()
     prepared = prepare(eng)
     print(f"# {len(prepared)} questions analysed in {time.perf_counter() - t0:.0f}s", file=sys.stderr)

@@ -15,6 +15,7 @@ from meeting_qa.reader import Judge, ReaderTuning, Verdict, judge_for
 from meeting_qa.reader.data import build_groups
 from meeting_qa.reader.judge import windows
 from tests.conftest import ingest_records
+from tests.test_e2e import SHARED_EVAL
 
 RECORDS = {
     "heyuan-party-committee-2024-03-01": [
@@ -124,3 +125,21 @@ def test_reader_none_turns_it_off_and_a_wrong_folder_is_named(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="nowhere"):
         judge_for(Settings(reader=str(tmp_path / "nowhere"), cache_dir=tmp_path))
     assert Settings.from_env({"MEETING_QA_READER": "none"}).reader == "none"
+
+
+def test_the_real_meetings_split_keeps_each_meeting_and_each_question_in_one_half() -> None:
+    split = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "real_split.json").read_text())
+    fitting, held = set(split["fitting"]), set(split["held_out"])
+    assert fitting and held and not fitting & held
+    qs_fit, qs_held = set(split["questions"]["fitting"]), set(split["questions"]["held_out"])
+    assert not qs_fit & qs_held
+    gold_file = SHARED_EVAL / "real_meetings" / "questions.jsonl"
+    if not gold_file.exists():
+        pytest.skip("../shared/eval/real_meetings is not beside this checkout")
+    for line in gold_file.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        meetings = {g.split("#")[0] for g in q["gold"]}
+        half = fitting if q["id"] in qs_fit else held
+        assert q["id"] in qs_fit | qs_held
+        # a question across meetings has all its meetings in its own half: nothing fitted leaks into the other
+        assert meetings <= half, q["id"]
