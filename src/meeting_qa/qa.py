@@ -23,7 +23,7 @@ from meeting_qa.lexical import LexicalIndex
 from meeting_qa.loaders import find_files, load_path
 from meeting_qa.minutes import ItemIndex
 from meeting_qa.reader import Judge, Verdict, judge_for
-from meeting_qa.reader.judge import READ_CANDIDATES
+from meeting_qa.reader.judge import READ_FROM
 from meeting_qa.retrieval import Candidate, HybridSearcher, Signals
 from meeting_qa.store import ChunkFn, Store, make_client
 from meeting_qa.storelock import StoreLock
@@ -254,7 +254,7 @@ class Engine:
             return self.searcher.candidates(question, k=k, filters=filters, generation=generation)
         # search ranks as ask does: the reader re-orders the top candidates
         sig = self.searcher.signals(question, filters=filters, generation=generation)
-        return self.read(sig, self.searcher.fuse(sig, k=max(k, READ_CANDIDATES)))[0][:k]
+        return self.read(sig, self.searcher.fuse(sig, k=max(k, READ_FROM)))[0][:k]
 
     def search(self, question: str, *, k: int = 5, **filters: Unpack[FilterArgs]) -> list[Passage]:
         if k < 1:
@@ -275,7 +275,7 @@ class Engine:
         filters = self.filters(**filter_args)
         generation = self.store.check_model()
         sig = self.searcher.signals(question, filters=filters, generation=generation)
-        cands, verdict = self.read(sig, self.searcher.fuse(sig, k=max(ANSWER_CANDIDATES, READ_CANDIDATES)))
+        cands, verdict = self.read(sig, self.searcher.fuse(sig, k=max(ANSWER_CANDIDATES, READ_FROM)))
         cands = cands[:ANSWER_CANDIDATES]
         language = sig.question.language
         extractive = self.answerer.answer(sig, cands, verdict=verdict)

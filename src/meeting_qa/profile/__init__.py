@@ -41,7 +41,7 @@ class AnswerTuning:
     """How the extractive answerer chooses evidence and when it abstains (see genre.toml [answer])."""
 
     abstain_below: float = 0.34
-    abstain_below_transcript: float = 0.44
+    abstain_below_transcript: float = 0.23
     other_meeting_score: float = 0.6
     coverage_share: float = 0.8
     absent_topic_factor: float = 0.5

@@ -18,9 +18,11 @@ from meeting_qa.retrieval import Candidate, Signals
 from meeting_qa.text.fold import fold
 
 READ_CANDIDATES = 8  # the candidates read: the answer comes from the top few; each costs a forward pass
+READ_FROM = 24  # the fused candidates the reader chooses them from (enough to hold 8 of the top meeting)
 WINDOW_CHARS = 220
 MAX_WINDOWS = 3  # per paragraph: a very long turn is read where it shares most with the question
 ABSTAIN_MODES = ("rule", "reader", "any", "all")
+SCOPES = ("top", "meeting")
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,15 @@ class ReaderTuning:
     blend: float = 0.5  # share of the reader's probability in a candidate's score
     abstain: str = "reader"  # rule: the answerer's strength only; reader: its probability; any / all: either / both
     abstain_below: float = 0.3
+    # "top": the reader re-ranks the top candidates whatever their meeting; "meeting": retrieval has chosen the
+    # meeting (its best candidate's) and the reader re-ranks that meeting's candidates only
+    scope: str = "top"
 
     def __post_init__(self) -> None:
         if self.abstain not in ABSTAIN_MODES:
             raise ValueError(f"abstain mode {self.abstain!r} is not one of {ABSTAIN_MODES}")
+        if self.scope not in SCOPES:
+            raise ValueError(f"reader scope {self.scope!r} is not one of {SCOPES}")
 
 
 @dataclass(frozen=True)
@@ -100,17 +107,27 @@ class Judge:
     def read(self, sig: Signals, cands: Sequence[Candidate]) -> tuple[list[Candidate], Verdict]:
         """The candidates re-ranked by the blend of fused score and reader probability, and the verdict."""
         t = self.tuning
-        head = list(cands[:READ_CANDIDATES])
-        if not head:
-            return list(cands), Verdict(0.0, t.abstain, t.abstain_below)
+        cands = list(cands)
+        if t.scope == "meeting" and cands:
+            top_meeting = cands[0].stored.meeting_id
+            slots = [i for i, c in enumerate(cands) if c.stored.meeting_id == top_meeting][:READ_CANDIDATES]
+        else:
+            slots = list(range(min(READ_CANDIDATES, len(cands))))
+        if not slots:
+            return cands, Verdict(0.0, t.abstain, t.abstain_below)
+        head = [cands[i] for i in slots]
         probs = [1 / (1 + math.exp(-x)) for x in self.logits(sig.question.text, head)]
-        top = max(c.score for c in head) or 1.0
+        top = max(c.score for c in cands) or 1.0
+        # Candidates the reader did not read keep their place; their score is put on the same scale with the
+        # probability it gave the median candidate it read (so across-meeting comparisons stay fair).
+        typical = sorted(probs)[len(probs) // 2]
+        ranked = [replace(c, score=(1 - t.blend) * max(c.score, 0.0) / top + t.blend * typical) for c in cands]
         blended = [
             replace(c, score=(1 - t.blend) * max(c.score, 0.0) / top + t.blend * p)
             for c, p in zip(head, probs, strict=True)
         ]
         order = sorted(range(len(head)), key=lambda i: (-blended[i].score, i))
-        floor = min(c.score for c in blended)
-        rest = [replace(c, score=min(c.score, floor)) for c in cands[READ_CANDIDATES:]]
-        ranked = [blended[i] for i in order] + rest
+        # the candidates read fill the places they held, best first: the meeting order around them stays
+        for slot, i in zip(slots, order, strict=True):
+            ranked[slot] = blended[i]
         return ranked, Verdict(probs[order[0]], t.abstain, t.abstain_below)
