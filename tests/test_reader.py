@@ -143,3 +143,18 @@ def test_the_real_meetings_split_keeps_each_meeting_and_each_question_in_one_hal
         assert q["id"] in qs_fit | qs_held
         # a question across meetings has all its meetings in its own half: nothing fitted leaks into the other
         assert meetings <= half, q["id"]
+
+
+def test_a_chinese_question_is_read_in_the_script_of_the_record(fake_engine: Engine, tmp_path: Path) -> None:
+    records = {"luyuan-meeting-2024-03-01": ["會議審議通過了《鷺原市老舊小區改造實施方案》，總投資約三億元。"]}
+    engine = ingest_records(fake_engine, tmp_path, records)
+    reader = ScriptedReader("改造")
+    judge = Judge(reader, ReaderTuning(blend=0.5))  # type: ignore[arg-type]
+    sig = engine.searcher.signals("老旧小区改造方案总投资多少？")
+    judge.read(sig, engine.searcher.fuse(sig, k=3))
+    assert reader.calls and all(q == "老舊小區改造方案總投資多少？" for q, _ in reader.calls)
+    # an English question stays as asked: no script to fold it to
+    reader.calls.clear()
+    sig = engine.searcher.signals("What is the total investment of the renovation plan?")
+    judge.read(sig, engine.searcher.fuse(sig, k=3))
+    assert all(q == "What is the total investment of the renovation plan?" for q, _ in reader.calls)

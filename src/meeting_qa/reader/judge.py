@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from meeting_qa.reader.model import Reader
 from meeting_qa.retrieval import Candidate, Signals
-from meeting_qa.text.fold import fold
+from meeting_qa.text.fold import Language, detect_language, fold, to_script
 
 READ_CANDIDATES = 8  # the candidates read: the answer comes from the top few; each costs a forward pass
 READ_FROM = 24  # the fused candidates the reader chooses them from (enough to hold 8 of the top meeting)
@@ -69,6 +69,11 @@ def windows(text: str, sentence_ends: Sequence[int], *, chars: int = WINDOW_CHAR
     return [w for w in out if w]
 
 
+def _in_script(question: str, asked: Language, record: str) -> str:
+    script = detect_language(record)
+    return to_script(question, script) if script != "en" and script != asked else question
+
+
 def _bigrams(text: str) -> set[str]:
     t = fold(text).replace(" ", "").lower()
     return {t[i : i + 2] for i in range(len(t) - 1)}
@@ -93,16 +98,20 @@ class Judge:
         return [prefix + w for w in parts]
 
     def logits(self, question: str, cands: Sequence[Candidate]) -> list[float]:
-        """Each candidate's logit: its best window's."""
+        """Each candidate's logit: its best window's. A Chinese question is read in the script of the record
+        (a simplified question over a traditional transcript reads as the record's own words would)."""
         pieces = [self._pieces(question, c) for c in cands]
-        todo = list(dict.fromkeys((question, w) for ws in pieces for w in ws if (question, w) not in self._cache))
+        asked = detect_language(question)
+        shown = [_in_script(question, asked, c.stored.paragraph.text) if asked != "en" else question for c in cands]
+        pairs = [(q, w) for q, ws in zip(shown, pieces, strict=True) for w in ws]
+        todo = list(dict.fromkeys(pair for pair in pairs if pair not in self._cache))
         if todo:
             for pair, s in zip(todo, self.reader.scores(todo).tolist(), strict=True):
                 self._cache[pair] = float(s)
         if len(self._cache) > 20000:
             self._cache.clear()  # a long-running server must not grow without bound
             return self.logits(question, cands)
-        return [max(self._cache[(question, w)] for w in ws) for ws in pieces]
+        return [max(self._cache[(q, w)] for w in ws) for q, ws in zip(shown, pieces, strict=True)]
 
     def read(self, sig: Signals, cands: Sequence[Candidate]) -> tuple[list[Candidate], Verdict]:
         """The candidates re-ranked by the blend of fused score and reader probability, and the verdict."""
