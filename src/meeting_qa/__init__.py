@@ -2,6 +2,7 @@
 
 from meeting_qa.chain import as_retriever, as_runnable
 from meeting_qa.config import Settings
+from meeting_qa.conversation import Conversation
 from meeting_qa.errors import MeetingQAError
 from meeting_qa.qa import (
     ask,
@@ -20,6 +21,7 @@ from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
 __all__ = [
     "Answer",
     "Citation",
+    "Conversation",
     "IngestReport",
     "Item",
     "MeetingQAError",
