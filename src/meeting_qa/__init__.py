@@ -1,6 +1,6 @@
 """meeting-qa: cited answers from meeting records."""
 
-from meeting_qa.chain import as_retriever, as_runnable
+from meeting_qa.chain import as_chat_runnable, as_retriever, as_runnable
 from meeting_qa.config import Settings
 from meeting_qa.conversation import Conversation
 from meeting_qa.errors import MeetingQAError
@@ -27,6 +27,7 @@ __all__ = [
     "MeetingQAError",
     "Passage",
     "Settings",
+    "as_chat_runnable",
     "as_retriever",
     "as_runnable",
     "ask",

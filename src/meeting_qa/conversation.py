@@ -19,12 +19,14 @@ from dataclasses import asdict, dataclass, field
 from dataclasses import replace as dc_replace
 from functools import lru_cache
 from importlib.resources import files
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 
 from meeting_qa.errors import InputError
+from meeting_qa.profile import Profile
 from meeting_qa.question import Concept, Question, TextView
 from meeting_qa.text.fold import Language, detect_language, fold, to_script
-from meeting_qa.text.tokenize import tokenize
+from meeting_qa.text.tokenize import tokenize, word_class, words_with_parts
 from meeting_qa.types import Answer
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class Cues:
     persons_en: re.Pattern[str]
     ellipsis: re.Pattern[str]
     previous: re.Pattern[str]
+    meeting_facts: re.Pattern[str]
     max_topic_words: int
 
 
@@ -53,6 +56,7 @@ def cues() -> Cues:
         persons_en=re.compile(data["persons_en"]),
         ellipsis=re.compile(data["ellipsis"]),
         previous=re.compile(data["previous"]),
+        meeting_facts=re.compile(data["meeting_facts"]),
         max_topic_words=int(data["max_topic_words"]),
     )
 
@@ -100,10 +104,65 @@ class Rewriter(Protocol):
 
 
 def _topic_concepts(q: Question, limit: int) -> list[Concept]:
-    """The concepts that name what the question is about (not the meeting, not the kind of answer)."""
-    own = [c for c in q.concepts if c.core and not c.names_meeting and not c.frame and not c.place]
+    """The concepts that name what the question is about (not the meeting, not the kind of answer), less the
+    noun an anaphor governs ("该项目": 项目 is the thing pointed back at, not a new topic)."""
+    pointed = _pointed_at(q)
+    own = [
+        c
+        for c in q.concepts
+        if c.core and not c.names_meeting and not c.frame and not c.place and c.alternatives[0] not in pointed
+    ]
     own.sort(key=lambda c: -c.weight)
     return own[:limit]
+
+
+def _pointed_at(q: Question) -> set[str]:
+    """Words right after an anaphor that determines them ("这个方案", "that plan")."""
+    c = cues()
+    out: set[str] = set()
+    words = [w for w, _ in words_with_parts(q.folded)]
+    for a, b in pairwise(words):
+        if a in c.anaphors_zh and a not in c.persons_zh:
+            out.add(b)
+    for m in re.finditer(r"\b(?:this|that|these|those|the same|its|their)\s+([a-z][a-z-]+)", q.folded):
+        out.add(m.group(1))
+    return out
+
+
+def _topic_phrases(q: Question, concepts: Sequence[Concept], profile: Profile) -> list[tuple[str, ...]]:
+    """The topic as the user wrote it: a Chinese topic word joined with the content words around it (老旧 +
+    小区 + 改造 → 老旧小区改造), then any English spellings; heaviest first."""
+    if q.language == "en" or not concepts:
+        return [c.alternatives for c in concepts]
+    heads = {c.alternatives[0]: c for c in concepts}
+    naming = {a for c in q.concepts if c.names_meeting or c.frame for a in c.alternatives}
+    spans: list[tuple[int, int, str]] = []
+    at = 0
+    for word, _ in words_with_parts(q.folded, profile.question_words):
+        start = q.folded.find(word, at)
+        if start < 0:
+            continue
+        at = start + len(word)
+        content = len(word) >= 2 and word not in naming and word not in profile.type_words
+        if word in heads or (content and word_class(word)[:1] in ("n", "v", "a", "")):
+            spans.append((start, at, word))
+    phrases: list[tuple[float, tuple[str, ...]]] = []
+    run: list[tuple[int, int, str]] = []
+    for span in [*spans, (-1, -1, "")]:
+        if run and span[0] != run[-1][1]:
+            members = [heads[w] for _, _, w in run if w in heads]
+            if members:
+                english = [next((a for a in c.alternatives if a.isascii()), "") for c in members]
+                phrase = q.folded[run[0][0] : run[-1][1]]
+                english_phrase = " ".join(e for e in english if e)
+                alts = (phrase, *dict.fromkeys(a for c in members for a in c.alternatives if a != phrase))
+                alts = (phrase, english_phrase, *alts[1:]) if english_phrase else alts
+                phrases.append((sum(c.weight for c in members), tuple(dict.fromkeys(alts))))
+            run = []
+        if span[2]:
+            run.append(span)
+    phrases.sort(key=lambda p: -p[0])
+    return [p for _, p in phrases]
 
 
 def _has_anaphor(q: Question) -> bool:
@@ -127,14 +186,12 @@ def _spelled(alternatives: Sequence[str], language: Language) -> str:
 
 def _aspect_of(own: Sequence[tuple[str, ...]], topic: Sequence[tuple[str, ...]], views: Sequence[TextView]) -> bool:
     """Whether the question's own words ask about a side of the inherited topic ("那投资多少？" after the
-    renovation project): some paragraph of the meeting in focus holds both. Otherwise they name another
-    subject of the same meeting, and the old topic would only pull the search away from it."""
-    for view in views:
-        if all(any(view.mentions(a) for a in alts) for alts in own) and any(
-            view.mentions(a) for alts in topic for a in alts
-        ):
-            return True
-    return False
+    renovation project): most paragraphs of the meeting in focus that hold them hold the topic too. Otherwise
+    they name another subject of the same meeting (an opening paragraph listing every subject is one
+    voice among several), and the old topic would only pull the search away from it."""
+    holding = [v for v in views if all(any(v.mentions(a) for a in alts) for alts in own)]
+    with_topic = [v for v in holding if any(v.mentions(a) for alts in topic for a in alts)]
+    return 2 * len(with_topic) > len(holding)
 
 
 def carry_note(language: Language, labels: Sequence[str], topic: Sequence[str], reason: str) -> str:
@@ -157,12 +214,14 @@ class Conversation:
     focus: Focus | None = None
     turns: list[dict[str, Any]] = field(default_factory=list)  # one small record per turn (what was asked how)
     rewriter: Rewriter | None = field(default=None, repr=False, compare=False)
+    last: Resolution | None = field(default=None, repr=False, compare=False)  # how the last question was asked
 
     MAX_TURNS = 20  # kept in the JSON for display; only the focus decides anything
 
     def reset(self) -> None:
         """A new topic: the next question stands alone."""
         self.focus = None
+        self.last = None
         self.turns.clear()
 
     # -- state ------------------------------------------------------------------------------------
@@ -193,6 +252,17 @@ class Conversation:
             raise InputError("the conversation must be a JSON object", value=text[:80])
         return cls.from_dict(data)
 
+    @classmethod
+    def replay(cls, questions: Sequence[str], engine: Engine) -> Conversation:
+        """A conversation rebuilt from earlier questions alone (a chat history without this library's state):
+        each is resolved as it was asked, and the focus follows the meetings they name or were asked within."""
+        conversation = cls()
+        for question in questions:
+            if isinstance(question, str) and question.strip():
+                res = conversation.resolve(question.strip(), engine)
+                conversation._record(res, Answer("", True), engine)
+        return conversation
+
     # -- asking -----------------------------------------------------------------------------------
 
     def resolve(self, question: str, engine: Engine) -> Resolution:
@@ -204,7 +274,7 @@ class Conversation:
         c = cues()
         question = q.text
         concepts = _topic_concepts(q, c.max_topic_words)
-        own = tuple(k.alternatives for k in concepts)
+        own = tuple(_topic_phrases(q, concepts, engine.searcher.profile))
         focus = self.focus
         if focus is None or not (focus.meeting_ids or focus.topic):
             return Resolution(question, question, None, reason="first", topic=own)
@@ -219,19 +289,19 @@ class Conversation:
             ids = (before.meeting_id,)
         elif named and not named & set(ids):
             return Resolution(question, question, None, reason="other meeting", topic=own)
-        elif not own:
-            reason = "no topic"
         elif _has_anaphor(q):
             reason = "anaphor"
         elif c.ellipsis.search(q.folded):
             reason = "ellipsis"
+        elif not own:
+            reason = "no topic"
         elif q.about_meeting and not named and not (q.across or q.which_meeting):
             reason = "the meeting"  # "会上…", "at the meeting": the meeting in focus
         else:
             return Resolution(question, question, None, reason="own topic", topic=own)
         topic, add = focus.topic, bool(focus.topic)
-        if own and ids and not previous:
-            views = [TextView(sp.folded) for sp in engine.store.paragraphs(list(ids))]
+        views = [TextView(sp.folded) for sp in engine.store.paragraphs(list(ids))] if ids else []
+        if own and views and not previous:
             if not all(any(k.applies_to(v) and k.covered_by(v) for v in views) for k in concepts):
                 # Its own topic is nowhere in the meeting in focus ("那个提案…" about another case): it
                 # cannot be about that meeting, whatever word points back.
@@ -239,9 +309,11 @@ class Conversation:
             if not _aspect_of(own, topic, views):
                 # Another subject of the same meeting: asked within it, without the old topic.
                 topic, add = own, False
-        if "attendance" in q.kinds or q.which_meeting:
-            add = False  # who attended, which meeting: about the meeting itself, not its topic
-        words = [_spelled(t, q.language) for t in focus.topic] if add else []
+        if (not own and c.meeting_facts.search(q.folded)) or q.which_meeting:
+            add = False  # who chaired or attended, when it was held: the meeting itself, not its topic
+        carried = [t for t in focus.topic if not views or any(v.mentions(a) for a in t for v in views)]
+        # Only topic words the meeting asked within holds: others would only make its answer look absent.
+        words = [_spelled(t, q.language) for t in carried] if add else []
         if q.language == "en":  # Chinese words would make an English question Chinese (and its answer too)
             words = [w for w in words if w.isascii()]
         added = [w for w in words if fold(w) not in q.folded]
@@ -278,6 +350,7 @@ class Conversation:
         if res.inherited and self.rewriter is not None and self.focus is not None:
             rewritten = self.rewriter(res.question, self.focus)
             res = self._checked_rewrite(res, rewritten, engine) if rewritten else res
+        self.last = res
         asked = dict(filters)
         if res.meeting_ids:
             given = asked.get("meeting_ids")
