@@ -194,6 +194,14 @@ def _aspect_of(own: Sequence[tuple[str, ...]], topic: Sequence[tuple[str, ...]],
     return 2 * len(with_topic) > len(holding)
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def carry_note(language: Language, labels: Sequence[str], topic: Sequence[str], reason: str) -> str:
     """The answer's prefix saying what it took from the conversation, in the question's language and script."""
     if language == "en":
@@ -227,7 +235,8 @@ class Conversation:
     # -- state ------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"focus": asdict(self.focus) if self.focus else None, "turns": list(self.turns)}
+        """Plain JSON data (lists, not tuples): what `to_json` writes and `from_dict` reads."""
+        return {"focus": _plain(asdict(self.focus)) if self.focus else None, "turns": _plain(self.turns)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
