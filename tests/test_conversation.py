@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from meeting_qa.config import Settings
 from meeting_qa.conversation import Conversation, Focus, carry_note
+from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.qa import Engine
-from tests.conftest import ingest_records
+from tests.conftest import REAL_CACHE, ingest_records
 
 MARCH = "hexi-county-government-2024-03-01"
 APRIL = "hexi-county-government-2024-04-02"
@@ -224,3 +226,24 @@ def test_the_users_own_meeting_filter_wins_over_the_conversation(engine: Engine)
     conversation = talk(engine, "禾溪县4月的常务会议对老旧小区改造有什么调整？")
     answer = conversation.ask("谁牵头？", engine, meeting_ids=[MARCH])
     assert {c.meeting_id for c in answer.citations} <= {MARCH}
+
+
+@pytest.mark.e2e
+def test_a_conversation_through_the_real_model_follows_up_goes_back_a_meeting_and_starts_fresh(
+    real_embeddings: SentenceEmbeddings, tmp_path: Path
+) -> None:
+    engine = Engine.build(Settings(store_dir=tmp_path / "store", cache_dir=REAL_CACHE), embeddings=real_embeddings)
+    (tmp_path / "records").mkdir()
+    ingest_records(engine, tmp_path / "records", RECORDS)
+    conversation = Conversation()
+    first = conversation.ask("禾溪县4月的常务会议对老旧小区改造有什么调整？", engine)
+    assert first.citations and first.citations[0].meeting_id == APRIL
+    second = conversation.ask("那总投资多少？", engine)
+    assert second.text.startswith("（接上题：") and "4.1亿元" in second.text
+    third = conversation.ask("上一次会议是怎么定的？", engine)
+    assert third.text.startswith("（上一次会议：") and {c.meeting_id for c in third.citations} == {MARCH}
+    english = conversation.ask("Who leads it?", engine)
+    assert english.text.startswith("(following on: ") and english.citations[0].meeting_id == MARCH
+    assert "住建局" in english.text
+    fresh = conversation.ask("老旧电梯安全评估要在什么时候前完成？", engine)
+    assert not fresh.text.startswith("（") and fresh.citations[0].meeting_id == QINGSHAN

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from meeting_qa.errors import InputError
 from meeting_qa.profile import Profile
-from meeting_qa.question import Concept, Question, TextView
+from meeting_qa.question import FUNCTION_CLASSES, Concept, Question, TextView
 from meeting_qa.text.fold import Language, detect_language, fold, to_script
-from meeting_qa.text.tokenize import tokenize, word_class, words_with_parts
+from meeting_qa.text.tokenize import is_word, tokenize, word_class, words_with_parts
 from meeting_qa.types import Answer
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class Cues:
     ellipsis: re.Pattern[str]
     previous: re.Pattern[str]
     meeting_facts: re.Pattern[str]
+    interrogatives: tuple[str, ...]
     max_topic_words: int
 
 
@@ -57,6 +58,7 @@ def cues() -> Cues:
         ellipsis=re.compile(data["ellipsis"]),
         previous=re.compile(data["previous"]),
         meeting_facts=re.compile(data["meeting_facts"]),
+        interrogatives=tuple(data["interrogatives"].split()),
         max_topic_words=int(data["max_topic_words"]),
     )
 
@@ -110,10 +112,30 @@ def _topic_concepts(q: Question, limit: int) -> list[Concept]:
     own = [
         c
         for c in q.concepts
-        if c.core and not c.names_meeting and not c.frame and not c.place and c.alternatives[0] not in pointed
+        if c.core
+        and not c.names_meeting
+        and not c.frame
+        and not c.place
+        and c.alternatives[0] not in pointed
+        and _names_a_topic(c.alternatives[0])
     ]
     own.sort(key=lambda c: -c.weight)
     return own[:limit]
+
+
+def _names_a_topic(word: str) -> bool:
+    """A word that can be a topic: not a number, not a piece the segmenter cut across words (提了, 前要, 巷有:
+    two characters the dictionary does not know as a word, one a particle, localiser, verb or the like) nor
+    one holding an interrogative (由谁来)."""
+    if len(word) < 2 or word.replace(".", "").isdigit():
+        return False
+    if word.isascii():
+        return True
+    if any(i in word for i in cues().interrogatives):
+        return False
+    if is_word(word) or len(word) >= 3:
+        return True
+    return not any(word_class(ch).startswith(FUNCTION_CLASSES) or word_class(ch) == "v" for ch in word)
 
 
 def _pointed_at(q: Question) -> set[str]:
@@ -143,7 +165,7 @@ def _topic_phrases(q: Question, concepts: Sequence[Concept], profile: Profile) -
         if start < 0:
             continue
         at = start + len(word)
-        content = len(word) >= 2 and word not in naming and word not in profile.type_words
+        content = _names_a_topic(word) and word not in naming and word not in profile.type_words
         if word in heads or (content and word_class(word)[:1] in ("n", "v", "a", "")):
             spans.append((start, at, word))
     phrases: list[tuple[float, tuple[str, ...]]] = []
@@ -310,10 +332,16 @@ class Conversation:
             return Resolution(question, question, None, reason="own topic", topic=own)
         topic, add = focus.topic, bool(focus.topic)
         views = [TextView(sp.folded) for sp in engine.store.paragraphs(list(ids))] if ids else []
+        if own and not ids:
+            # Nothing but a topic to lean on, and a topic of its own: it stands alone.
+            return Resolution(question, question, None, reason="own topic", topic=own)
         if own and views and not previous:
-            if not all(any(k.applies_to(v) and k.covered_by(v) for v in views) for k in concepts):
-                # Its own topic is nowhere in the meeting in focus ("那个提案…" about another case): it
-                # cannot be about that meeting, whatever word points back.
+            # Across languages a word is matched through a dictionary, too loosely to prove it absent.
+            same_language = (q.language == "en") == views[0].is_english
+            absent = sum(k.weight for k in concepts if not any(k.applies_to(v) and k.covered_by(v) for v in views))
+            if same_language and 2 * absent > sum(k.weight for k in concepts):
+                # Its own topic is (mostly) nowhere in the meeting in focus ("那个提案…" about another case):
+                # it cannot be about that meeting, whatever word points back.
                 return Resolution(question, question, None, reason="own topic", topic=own)
             if not _aspect_of(own, topic, views):
                 # Another subject of the same meeting: asked within it, without the old topic.
@@ -399,6 +427,12 @@ class Conversation:
         if not cited:
             q = engine.searcher.analyze(res.question, generation=engine.store.check_model())
             cited = tuple(m for m, s in q.meetings if s >= 0.99)
+        if not cited and answer.related and not res.meeting_ids:
+            # Not answered, but the passages it came closest to are mostly of one meeting: the one the user
+            # is asking about, most likely (a meeting named in words the records do not use for it).
+            top = answer.related[0].meeting_id
+            if 2 * sum(1 for p in answer.related if p.meeting_id == top) > len(answer.related):
+                cited = (top,)
         ids = cited or (res.meeting_ids or ())
         if not ids and not res.topic:
             return  # nothing to lean on: a previous focus still holds for the next question
