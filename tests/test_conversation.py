@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from meeting_qa.config import Settings
-from meeting_qa.conversation import Conversation, Focus, carry_note
+from meeting_qa.conversation import Conversation, Focus
 from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.qa import Engine
 from tests.conftest import REAL_CACHE, ingest_records
@@ -155,7 +155,6 @@ def test_the_note_follows_the_script_and_language_of_the_follow_up(engine: Engin
     english = conversation.resolve("What about the deadline?", engine)
     assert english.inherited and english.note.startswith("(following on: ")
     assert english.text.isascii()  # Chinese topic words would turn the question (and its answer) Chinese
-    assert carry_note("en", ["A"], ["b"], "previous") == "(the meeting before: A; b) "
 
 
 def test_attendance_follow_ups_take_the_meeting_but_not_its_topic(engine: Engine) -> None:
@@ -247,3 +246,27 @@ def test_a_conversation_through_the_real_model_follows_up_goes_back_a_meeting_an
     assert "住建局" in english.text
     fresh = conversation.ask("老旧电梯安全评估要在什么时候前完成？", engine)
     assert not fresh.text.startswith("（") and fresh.citations[0].meeting_id == QINGSHAN
+
+
+def test_with_an_llm_backend_the_model_rewrites_the_follow_up_and_the_rules_still_choose_the_meeting(
+    engine: Engine,
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from meeting_qa.conversation import llm_rewriter
+
+    engine.chat_model = FakeListChatModel(responses=["禾溪县4月的常务会议上老旧小区改造的总投资是多少？\n（说明）"])
+    conversation = Conversation()
+    conversation.focus = Focus((APRIL,), ("禾溪县政府第6次常务会议（2024-04-02）",), (("老旧小区改造",),), None, "…")
+    res = conversation.resolve("那总投资多少？", engine)
+    rewrite = llm_rewriter(engine.chat_model)
+    assert rewrite("那总投资多少？", conversation.focus) == "禾溪县4月的常务会议上老旧小区改造的总投资是多少？"
+
+    class Down:
+        def invoke(self, text: str) -> str:
+            raise ConnectionError("backend down")
+
+    assert llm_rewriter(Down())("那总投资多少？", conversation.focus) is None
+    engine.chat_model = FakeListChatModel(responses=["禾溪县4月的常务会议上老旧小区改造的总投资是多少？"])
+    checked = conversation._checked_rewrite(res, "禾溪县4月的常务会议上老旧小区改造的总投资是多少？", engine)
+    assert checked.text.startswith("禾溪县4月") and checked.meeting_ids == (APRIL,)

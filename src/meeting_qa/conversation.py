@@ -12,55 +12,29 @@ The cues are data (profile/conversation.toml); the rest is the `Question` analys
 from __future__ import annotations
 
 import json
-import re
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as dc_replace
-from functools import lru_cache
 from importlib.resources import files
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 
 from meeting_qa.errors import InputError
-from meeting_qa.profile import Profile
-from meeting_qa.question import FUNCTION_CLASSES, Concept, Question, TextView
-from meeting_qa.text.fold import Language, detect_language, fold, to_script
-from meeting_qa.text.tokenize import is_word, tokenize, word_class, words_with_parts
+from meeting_qa.followup import (
+    aspect_of,
+    carry_note,
+    cues,
+    has_anaphor,
+    points_at_person,
+    spelled,
+    topic_concepts,
+    topic_phrases,
+)
+from meeting_qa.question import Question, TextView
+from meeting_qa.text.fold import detect_language, fold, to_script
 from meeting_qa.types import Answer
 
 if TYPE_CHECKING:
     from meeting_qa.qa import Engine
-
-
-@dataclass(frozen=True)
-class Cues:
-    anaphors_zh: frozenset[str]
-    persons_zh: frozenset[str]
-    anaphors_en: re.Pattern[str]
-    persons_en: re.Pattern[str]
-    ellipsis: re.Pattern[str]
-    previous: re.Pattern[str]
-    meeting_facts: re.Pattern[str]
-    interrogatives: tuple[str, ...]
-    max_topic_words: int
-
-
-@lru_cache(maxsize=1)
-def cues() -> Cues:
-    """The shipped cues (package data)."""
-    data = tomllib.loads(files("meeting_qa.profile").joinpath("conversation.toml").read_text(encoding="utf-8"))["cues"]
-    return Cues(
-        anaphors_zh=frozenset(data["anaphors_zh"].split()),
-        persons_zh=frozenset(data["persons_zh"].split()),
-        anaphors_en=re.compile(data["anaphors_en"]),
-        persons_en=re.compile(data["persons_en"]),
-        ellipsis=re.compile(data["ellipsis"]),
-        previous=re.compile(data["previous"]),
-        meeting_facts=re.compile(data["meeting_facts"]),
-        interrogatives=tuple(data["interrogatives"].split()),
-        max_topic_words=int(data["max_topic_words"]),
-    )
 
 
 @dataclass(frozen=True)
@@ -105,115 +79,27 @@ class Rewriter(Protocol):
     def __call__(self, question: str, focus: Focus) -> str | None: ...
 
 
-def _topic_concepts(q: Question, limit: int) -> list[Concept]:
-    """The concepts that name what the question is about (not the meeting, not the kind of answer), less the
-    noun an anaphor governs ("该项目": 项目 is the thing pointed back at, not a new topic)."""
-    pointed = _pointed_at(q)
-    own = [
-        c
-        for c in q.concepts
-        if c.core
-        and not c.names_meeting
-        and not c.frame
-        and not c.place
-        and c.alternatives[0] not in pointed
-        and _names_a_topic(c.alternatives[0])
-    ]
-    own.sort(key=lambda c: -c.weight)
-    return own[:limit]
+def llm_rewriter(chat_model: Any, prompt: str | None = None) -> Rewriter:
+    """A `Rewriter` asking a LangChain chat model to restate the follow-up as a standalone question (prompt:
+    profile/rewrite_prompt.txt unless given). Whatever it writes is checked like any rewrite (`Conversation`);
+    a model that fails leaves the rules' resolution in place."""
+    template = prompt or files("meeting_qa.profile").joinpath("rewrite_prompt.txt").read_text(encoding="utf-8")
 
+    def rewrite(question: str, focus: Focus) -> str | None:
+        text = template.format(
+            meetings="; ".join(focus.labels) or "-",
+            topic=", ".join(t[0] for t in focus.topic) or "-",
+            previous=focus.question or "-",
+            question=question,
+        )
+        try:
+            reply = chat_model.invoke(text)
+        except Exception:  # a backend down or refusing: the rules' resolution stands
+            return None
+        content = getattr(reply, "content", reply)
+        return content.strip().splitlines()[0] if isinstance(content, str) and content.strip() else None
 
-def _names_a_topic(word: str) -> bool:
-    """A word that can be a topic: not a number, not a piece the segmenter cut across words (提了, 前要, 巷有:
-    two characters the dictionary does not know as a word, one a particle, localiser, verb or the like) nor
-    one holding an interrogative (由谁来)."""
-    if len(word) < 2 or word.replace(".", "").isdigit():
-        return False
-    if word.isascii():
-        return True
-    if any(i in word for i in cues().interrogatives):
-        return False
-    if is_word(word) or len(word) >= 3:
-        return True
-    return not any(word_class(ch).startswith(FUNCTION_CLASSES) or word_class(ch) == "v" for ch in word)
-
-
-def _pointed_at(q: Question) -> set[str]:
-    """Words right after an anaphor that determines them ("这个方案", "that plan")."""
-    c = cues()
-    out: set[str] = set()
-    words = [w for w, _ in words_with_parts(q.folded)]
-    for a, b in pairwise(words):
-        if a in c.anaphors_zh and a not in c.persons_zh:
-            out.add(b)
-    for m in re.finditer(r"\b(?:this|that|these|those|the same|its|their)\s+([a-z][a-z-]+)", q.folded):
-        out.add(m.group(1))
-    return out
-
-
-def _topic_phrases(q: Question, concepts: Sequence[Concept], profile: Profile) -> list[tuple[str, ...]]:
-    """The topic as the user wrote it: a Chinese topic word joined with the content words around it (老旧 +
-    小区 + 改造 → 老旧小区改造), then any English spellings; heaviest first."""
-    if q.language == "en" or not concepts:
-        return [c.alternatives for c in concepts]
-    heads = {c.alternatives[0]: c for c in concepts}
-    naming = {a for c in q.concepts if c.names_meeting or c.frame for a in c.alternatives}
-    spans: list[tuple[int, int, str]] = []
-    at = 0
-    for word, _ in words_with_parts(q.folded, profile.question_words):
-        start = q.folded.find(word, at)
-        if start < 0:
-            continue
-        at = start + len(word)
-        content = _names_a_topic(word) and word not in naming and word not in profile.type_words
-        if word in heads or (content and word_class(word)[:1] in ("n", "v", "a", "")):
-            spans.append((start, at, word))
-    phrases: list[tuple[float, tuple[str, ...]]] = []
-    run: list[tuple[int, int, str]] = []
-    for span in [*spans, (-1, -1, "")]:
-        if run and span[0] != run[-1][1]:
-            members = [heads[w] for _, _, w in run if w in heads]
-            if members:
-                english = [next((a for a in c.alternatives if a.isascii()), "") for c in members]
-                phrase = q.folded[run[0][0] : run[-1][1]]
-                english_phrase = " ".join(e for e in english if e)
-                alts = (phrase, *dict.fromkeys(a for c in members for a in c.alternatives if a != phrase))
-                alts = (phrase, english_phrase, *alts[1:]) if english_phrase else alts
-                phrases.append((sum(c.weight for c in members), tuple(dict.fromkeys(alts))))
-            run = []
-        if span[2]:
-            run.append(span)
-    phrases.sort(key=lambda p: -p[0])
-    return [p for _, p in phrases]
-
-
-def _has_anaphor(q: Question) -> bool:
-    c = cues()
-    return bool(set(tokenize(q.folded, folded=True)) & c.anaphors_zh) or bool(c.anaphors_en.search(q.folded))
-
-
-def _points_at_person(q: Question) -> bool:
-    c = cues()
-    return bool(set(tokenize(q.folded, folded=True)) & c.persons_zh) or bool(c.persons_en.search(q.folded))
-
-
-def _spelled(alternatives: Sequence[str], language: Language) -> str:
-    """A topic word as a question in `language` would write it (English when it has an English spelling)."""
-    want_ascii = language == "en"
-    for a in alternatives:
-        if a.isascii() == want_ascii:
-            return a
-    return alternatives[0]
-
-
-def _aspect_of(own: Sequence[tuple[str, ...]], topic: Sequence[tuple[str, ...]], views: Sequence[TextView]) -> bool:
-    """Whether the question's own words ask about a side of the inherited topic ("那投资多少？" after the
-    renovation project): most paragraphs of the meeting in focus that hold them hold the topic too. Otherwise
-    they name another subject of the same meeting (an opening paragraph listing every subject is one
-    voice among several), and the old topic would only pull the search away from it."""
-    holding = [v for v in views if all(any(v.mentions(a) for a in alts) for alts in own)]
-    with_topic = [v for v in holding if any(v.mentions(a) for alts in topic for a in alts)]
-    return 2 * len(with_topic) > len(holding)
+    return rewrite
 
 
 def _plain(value: Any) -> Any:
@@ -224,22 +110,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def carry_note(language: Language, labels: Sequence[str], topic: Sequence[str], reason: str) -> str:
-    """The answer's prefix saying what it took from the conversation, in the question's language and script."""
-    if language == "en":
-        what = "; ".join(x for x in (", ".join(labels), ", ".join(topic)) if x)
-        lead = "the meeting before" if reason == "previous" else "following on"
-        return f"({lead}: {what}) "
-    lead = "上一次会议" if reason == "previous" else "接上题"
-    note = f"（{lead}：{'，'.join(x for x in ('、'.join(labels), '、'.join(topic)) if x)}）"
-    return to_script(note, language)
-
-
 @dataclass
 class Conversation:
     """A conversation with the meeting records. `ask` answers a question in the light of the turns before it;
     `focus` is what they established; `to_json`/`from_json` carry it between requests; `reset` starts over.
-    `rewriter` (optional) may turn a follow-up into a standalone question instead of the rules."""
+    `rewriter` (optional) may turn a follow-up into a standalone question instead of the rules; with an LLM
+    backend configured (`engine.chat_model`) that model rewrites by default (`llm_rewriter`). Either way the
+    rules still choose the meetings, and the rewrite is kept only if it passes `_checked_rewrite`."""
 
     focus: Focus | None = None
     turns: list[dict[str, Any]] = field(default_factory=list)  # one small record per turn (what was asked how)
@@ -304,8 +181,8 @@ class Conversation:
     def _resolve(self, q: Question, engine: Engine) -> Resolution:
         c = cues()
         question = q.text
-        concepts = _topic_concepts(q, c.max_topic_words)
-        own = tuple(_topic_phrases(q, concepts, engine.searcher.profile))
+        concepts = topic_concepts(q, c.max_topic_words)
+        own = tuple(topic_phrases(q, concepts, engine.searcher.profile))
         focus = self.focus
         if focus is None or not (focus.meeting_ids or focus.topic):
             return Resolution(question, question, None, reason="first", topic=own)
@@ -320,7 +197,7 @@ class Conversation:
             ids = (before.meeting_id,)
         elif named and not named & set(ids):
             return Resolution(question, question, None, reason="other meeting", topic=own)
-        elif _has_anaphor(q):
+        elif has_anaphor(q):
             reason = "anaphor"
         elif c.ellipsis.search(q.folded):
             reason = "ellipsis"
@@ -343,19 +220,19 @@ class Conversation:
                 # Its own topic is (mostly) nowhere in the meeting in focus ("那个提案…" about another case):
                 # it cannot be about that meeting, whatever word points back.
                 return Resolution(question, question, None, reason="own topic", topic=own)
-            if not _aspect_of(own, topic, views):
+            if not aspect_of(own, topic, views):
                 # Another subject of the same meeting: asked within it, without the old topic.
                 topic, add = own, False
         if (not own and c.meeting_facts.search(q.folded)) or q.which_meeting:
             add = False  # who chaired or attended, when it was held: the meeting itself, not its topic
         carried = [t for t in focus.topic if not views or any(v.mentions(a) for a in t for v in views)]
         # Only topic words the meeting asked within holds: others would only make its answer look absent.
-        words = [_spelled(t, q.language) for t in carried] if add else []
+        words = [spelled(t, q.language) for t in carried] if add else []
         if q.language == "en":  # Chinese words would make an English question Chinese (and its answer too)
             words = [w for w in words if w.isascii()]
         added = [w for w in words if fold(w) not in q.folded]
         text = f"{question} {' '.join(added)}" if added else question
-        speakers = (focus.speaker,) if focus.speaker and _points_at_person(q) and not previous else None
+        speakers = (focus.speaker,) if focus.speaker and points_at_person(q) and not previous else None
         shown = [to_script(w, q.language) for w in words]
         note = carry_note(q.language, self._labels(engine, ids), shown, reason)
         return Resolution(question, text, ids or None, speakers, True, reason, topic, note)
@@ -384,8 +261,9 @@ class Conversation:
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty", value=repr(question))
         res = self.resolve(question.strip(), engine)
-        if res.inherited and self.rewriter is not None and self.focus is not None:
-            rewritten = self.rewriter(res.question, self.focus)
+        rewriter = self.rewriter or (llm_rewriter(engine.chat_model) if engine.chat_model is not None else None)
+        if res.inherited and rewriter is not None and self.focus is not None:
+            rewritten = rewriter(res.question, self.focus)
             res = self._checked_rewrite(res, rewritten, engine) if rewritten else res
         self.last = res
         asked = dict(filters)
