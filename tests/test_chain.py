@@ -189,7 +189,7 @@ def readme_blocks() -> list[str]:
 def test_the_readme_langchain_example_runs_with_a_scripted_chat_model(
     real_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    choose_model, example = readme_blocks()
+    choose_model, example, conversation = readme_blocks()
     assert "llm =" in choose_model  # the block that picks a real chat model, replaced here by a scripted one
     monkeypatch.chdir(ROOT)
     scripted = FakeListChatModel(responses=["The meeting was chaired by Xu Ying [1]."])
@@ -199,6 +199,11 @@ def test_the_readme_langchain_example_runs_with_a_scripted_chat_model(
     answer = namespace["answer"]
     assert isinstance(answer, Answer) and answer.citations[0].paragraph == 1
     assert namespace["cited"][0] == f"{SAMPLE_ID} ¶1"
+    # The conversation example: two turns through RunnableWithMessageHistory (this store holds the sample).
+    exec(compile(conversation, "README.md", "exec"), namespace)
+    turns = namespace["sessions"]["amy"].messages  # type: ignore[index]
+    assert [m.type for m in turns] == ["human", "ai", "human", "ai"]
+    assert "meeting_qa" in turns[-1].additional_kwargs
 
 
 # -- conversations: chat_history and RunnableWithMessageHistory ------------------------------------
