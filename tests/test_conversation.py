@@ -270,3 +270,11 @@ def test_with_an_llm_backend_the_model_rewrites_the_follow_up_and_the_rules_stil
     engine.chat_model = FakeListChatModel(responses=["禾溪县4月的常务会议上老旧小区改造的总投资是多少？"])
     checked = conversation._checked_rewrite(res, "禾溪县4月的常务会议上老旧小区改造的总投资是多少？", engine)
     assert checked.text.startswith("禾溪县4月") and checked.meeting_ids == (APRIL,)
+
+
+def test_a_meeting_deleted_since_it_was_in_focus_leaves_the_conversation(engine: Engine) -> None:
+    conversation = talk(engine, "禾溪县4月的常务会议对老旧小区改造有什么调整？")
+    assert engine.delete(APRIL)
+    res = conversation.resolve("那总投资多少？", engine)
+    assert not res.inherited and res.meeting_ids is None
+    conversation.ask("那总投资多少？", engine)  # no "unknown meeting id" error

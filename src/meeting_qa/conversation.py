@@ -188,7 +188,11 @@ class Conversation:
             return Resolution(question, question, None, reason="first", topic=own)
         named = {m for m, s in q.meetings if s >= 0.99}
         previous = bool(c.previous.search(q.folded))
-        ids: tuple[str, ...] = focus.meeting_ids
+        # A meeting deleted since the turn that set the focus is gone from the conversation too.
+        kept = engine.store.exists(focus.meeting_ids) if focus.meeting_ids else set()
+        ids: tuple[str, ...] = tuple(m for m in focus.meeting_ids if m in kept)
+        if focus.meeting_ids and not ids:
+            return Resolution(question, question, None, reason="first", topic=own)
         if previous and ids:
             reason = "previous"
             before = engine.adjacent_meeting(ids[0], -1)
