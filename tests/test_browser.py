@@ -246,3 +246,23 @@ def test_the_decisions_tab_filters_items_opens_their_evidence_and_exports_csv(pa
     assert "研究通過了今年“5·18”經貿活動總體工作方案" in mark.inner_text()
     assert "¶9" in page.locator("#mqa-evidence").inner_text()
     shot(page, "9-item-evidence")
+
+
+def test_a_three_turn_conversation_shows_what_each_follow_up_carried_over_and_new_topic_starts_over(
+    page: Any,
+) -> None:
+    first = ask(page, "会议研究通过了什么方案？")
+    assert "接上题" not in first.inner_text()
+    second = ask(page, "谁主持的？")  # no topic of its own: the meeting of the answer before
+    assert "接上题" in second.inner_text() and "2022-05-06" in second.inner_text()
+    assert "徐" in second.inner_text()
+    third = ask(page, "那疫情防控有什么要求？")  # an ellipsis: still that meeting
+    assert "接上题" in third.inner_text()
+    assert third.locator(".mqa-cite").count() >= 1
+    shot(page, "conversation-3-turns")
+
+    page.click("#mqa-new-topic")
+    page.locator("#mqa-chat .mqa-new-topic").wait_for(timeout=WAIT_MS)
+    fresh = ask(page, "谁主持的？")
+    assert "接上题" not in fresh.inner_text()
+    shot(page, "conversation-new-topic")

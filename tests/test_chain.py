@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.documents import Document
@@ -188,7 +189,7 @@ def readme_blocks() -> list[str]:
 def test_the_readme_langchain_example_runs_with_a_scripted_chat_model(
     real_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    choose_model, example = readme_blocks()
+    choose_model, example, conversation = readme_blocks()
     assert "llm =" in choose_model  # the block that picks a real chat model, replaced here by a scripted one
     monkeypatch.chdir(ROOT)
     scripted = FakeListChatModel(responses=["The meeting was chaired by Xu Ying [1]."])
@@ -198,3 +199,75 @@ def test_the_readme_langchain_example_runs_with_a_scripted_chat_model(
     answer = namespace["answer"]
     assert isinstance(answer, Answer) and answer.citations[0].paragraph == 1
     assert namespace["cited"][0] == f"{SAMPLE_ID} ¶1"
+    # The conversation example: two turns through RunnableWithMessageHistory (this store holds the sample).
+    exec(compile(conversation, "README.md", "exec"), namespace)
+    turns = namespace["sessions"]["amy"].messages  # type: ignore[index]
+    assert [m.type for m in turns] == ["human", "ai", "human", "ai"]
+    assert "meeting_qa" in turns[-1].additional_kwargs
+
+
+# -- conversations: chat_history and RunnableWithMessageHistory ------------------------------------
+
+
+@pytest.fixture
+def records_engine(fake_engine: Engine, tmp_path: Path) -> Engine:
+    from tests.conftest import ingest_records
+    from tests.test_conversation import RECORDS
+
+    (tmp_path / "records").mkdir()
+    return ingest_records(fake_engine, tmp_path / "records", RECORDS)
+
+
+def test_a_runnable_with_message_history_answers_a_follow_up_within_the_meeting_in_focus(
+    records_engine: Engine,
+) -> None:
+    from langchain_core.chat_history import InMemoryChatMessageHistory
+    from langchain_core.runnables.history import RunnableWithMessageHistory
+
+    from meeting_qa import as_chat_runnable
+    from tests.test_conversation import APRIL
+
+    histories: dict[str, InMemoryChatMessageHistory] = {}
+
+    def history(session_id: str) -> InMemoryChatMessageHistory:
+        return histories.setdefault(session_id, InMemoryChatMessageHistory())
+
+    chain = RunnableWithMessageHistory(
+        as_chat_runnable(engine=records_engine),
+        history,
+        input_messages_key="question",
+        history_messages_key="chat_history",
+    )
+    config: Any = {"configurable": {"session_id": "s1"}}
+    chain.invoke({"question": "禾溪县4月的常务会议对老旧小区改造有什么调整？"}, config=config)
+    reply = chain.invoke({"question": "那总投资多少？"}, config=config)
+    assert reply.content.startswith("（接上题：") and "4.1亿元" in reply.content
+    state = reply.additional_kwargs["meeting_qa"]
+    assert state["conversation"]["focus"]["meeting_ids"] == [APRIL]
+    assert state["citations"][0]["meeting_id"] == APRIL
+    assert [m.type for m in histories["s1"].messages] == ["human", "ai", "human", "ai"]
+    # Another session is another conversation: the same follow-up there has nothing to lean on.
+    other = chain.invoke({"question": "那总投资多少？"}, config={"configurable": {"session_id": "s2"}})
+    assert not other.content.startswith("（接上题")
+
+
+def test_the_cited_answer_runnable_takes_a_plain_chat_history_and_replays_its_questions(
+    records_engine: Engine,
+) -> None:
+    from tests.test_conversation import APRIL
+
+    history = [("human", "禾溪县4月的常务会议对老旧小区改造有什么调整？"), ("ai", "…")]
+    answer = as_runnable(engine=records_engine).invoke({"question": "那总投资多少？", "chat_history": history})
+    assert isinstance(answer, Answer)
+    assert answer.text.startswith("（接上题：") and answer.citations[0].meeting_id == APRIL
+    streamed = list(as_runnable(engine=records_engine).stream({"question": "谁牵头？", "chat_history": history}))
+    assert isinstance(streamed[-1], Answer) and streamed[-1].text.startswith("（接上题：")
+    alone = as_runnable(engine=records_engine).invoke({"question": "那总投资多少？"})
+    assert not alone.text.startswith("（接上题")
+
+
+def test_a_chat_history_that_is_not_a_list_of_messages_is_refused(records_engine: Engine) -> None:
+    with pytest.raises(InputError, match="chat_history"):
+        as_runnable(engine=records_engine).invoke({"question": "谁牵头？", "chat_history": "禾溪县"})
+    with pytest.raises(InputError, match="not a message"):
+        as_runnable(engine=records_engine).invoke({"question": "谁牵头？", "chat_history": [42]})

@@ -72,3 +72,55 @@ def test_the_ingest_report_names_a_legacy_encoding(
     assert "taipei.txt  [Big5]" in capsys.readouterr().out
     assert cli.main(["ingest", "--json", str(tmp_path / "taipei.txt")]) == 0
     assert json.loads(capsys.readouterr().out)["files"][0]["encoding"] == "Big5"
+
+
+def test_chat_answers_follow_ups_one_json_line_each_and_slash_new_starts_over(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import io
+
+    from tests.conftest import ingest_records
+    from tests.test_conversation import APRIL, RECORDS
+
+    (tmp_path / "records").mkdir()
+    ingest_records(fake_engine, tmp_path / "records", RECORDS)
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: fake_engine)
+    lines = [
+        "禾溪县4月的常务会议对老旧小区改造有什么调整？",
+        "那总投资多少？",
+        "",
+        "/new",
+        "那总投资多少？",
+        "问" * 3000,
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert cli.main(["chat", "--json"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(out) == 5
+    first, follow, new, fresh, bad = out
+    assert first["following"] is None
+    assert follow["following"]["meeting_ids"] == [APRIL] and follow["following"]["reason"] == "ellipsis"
+    assert follow["answer"].startswith("（接上题：") and follow["citations"][0]["meeting_id"] == APRIL
+    assert new == {"new_topic": True}
+    assert fresh["following"] is None and not fresh["answer"].startswith("（接上题")
+    assert "limit" in bad["error"]
+
+
+def test_chat_prints_each_answer_with_its_citations(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import io
+
+    from tests.conftest import ingest_records
+    from tests.test_conversation import APRIL, RECORDS
+
+    (tmp_path / "records").mkdir()
+    ingest_records(fake_engine, tmp_path / "records", RECORDS)
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: fake_engine)
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("禾溪县4月的常务会议对老旧小区改造有什么调整？\n那总投资多少？\n/quit\n谁牵头？\n")
+    )
+    assert cli.main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "（接上题：" in out and f"[1] {APRIL} ¶2" in out
+    assert "谁牵头" not in out  # /quit ended the conversation

@@ -562,3 +562,52 @@ def test_gradio_analytics_are_off_and_the_app_is_never_shared(settings: Settings
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert options["share"] is False and options["auth"] is None
     assert options["max_file_size"] == "20mb"
+
+
+# -- conversations in the chat ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def records_engine(fake_engine: Engine, tmp_path: Path) -> Engine:
+    from tests.conftest import ingest_records
+    from tests.test_conversation import RECORDS
+
+    (tmp_path / "records").mkdir()
+    return ingest_records(fake_engine, tmp_path / "records", RECORDS)
+
+
+def test_the_chat_answers_a_follow_up_in_the_meeting_in_focus_and_shows_what_it_carried_over(
+    records_engine: Engine,
+) -> None:
+    from tests.test_conversation import APRIL
+
+    history, turns = final(records_engine, "禾溪县4月的常务会议对老旧小区改造有什么调整？", conversation=True)
+    *_, (history, turns) = respond("那总投资多少？", history, turns, engine=records_engine, conversation=True)
+    shown = content(history[-1])
+    assert "接上题" in shown and "老旧小区改造" in shown and "4.1亿元" in shown
+    assert turns[-1].conversation is not None
+    assert turns[-1].conversation["focus"]["meeting_ids"] == [APRIL]
+
+
+def test_without_the_conversation_switch_every_message_stands_alone(records_engine: Engine) -> None:
+    history, turns = final(records_engine, "禾溪县4月的常务会议对老旧小区改造有什么调整？")
+    *_, (history, turns) = respond("那总投资多少？", history, turns, engine=records_engine)
+    assert "接上题" not in content(history[-1]) and turns[-1].conversation is None
+
+
+def test_new_topic_makes_the_next_question_stand_alone_and_keeps_the_chip_numbers(records_engine: Engine) -> None:
+    history, turns = final(records_engine, "禾溪县4月的常务会议对老旧小区改造有什么调整？", conversation=True)
+    history, turns = chat.new_topic(history, turns)
+    assert "New topic" in content(history[-1]) and len(turns) == 2 and turns[-1].conversation is None
+    assert chat.new_topic(history, turns) == (history, turns)  # already fresh: nothing to add
+    *_, (history, turns) = respond("那总投资多少？", history, turns, engine=records_engine, conversation=True)
+    assert "接上题" not in content(history[-1])
+    assert "mqa-ref-2-" in content(history[-1]) or "mqa-abstain" in content(history[-1])
+
+
+def test_an_error_turn_keeps_the_conversation_going(records_engine: Engine) -> None:
+    history, turns = final(records_engine, "禾溪县4月的常务会议对老旧小区改造有什么调整？", conversation=True)
+    *_, (history, turns) = respond("问" * 5000, history, turns, engine=records_engine, conversation=True)
+    assert turns[-1].answer is None and turns[-1].conversation == turns[0].conversation
+    *_, (history, turns) = respond("那总投资多少？", history, turns, engine=records_engine, conversation=True)
+    assert "接上题" in content(history[-1])

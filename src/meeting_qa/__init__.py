@@ -1,7 +1,8 @@
 """meeting-qa: cited answers from meeting records."""
 
-from meeting_qa.chain import as_retriever, as_runnable
+from meeting_qa.chain import as_chat_runnable, as_retriever, as_runnable
 from meeting_qa.config import Settings
+from meeting_qa.conversation import Conversation
 from meeting_qa.errors import MeetingQAError
 from meeting_qa.qa import (
     ask,
@@ -20,11 +21,13 @@ from meeting_qa.types import Answer, Citation, IngestReport, Item, Passage
 __all__ = [
     "Answer",
     "Citation",
+    "Conversation",
     "IngestReport",
     "Item",
     "MeetingQAError",
     "Passage",
     "Settings",
+    "as_chat_runnable",
     "as_retriever",
     "as_runnable",
     "ask",

@@ -13,11 +13,13 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForChainRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableConfig, RunnableSerializable, run_in_executor
+from langchain_core.runnables import RunnableConfig, RunnableLambda, RunnableSerializable, run_in_executor
 from pydantic import ConfigDict
 
 from meeting_qa.config import Settings
+from meeting_qa.conversation import Conversation
 from meeting_qa.errors import InputError
 from meeting_qa.qa import Engine, engine_for
 from meeting_qa.types import Answer, Passage
@@ -76,7 +78,8 @@ class CitedAnswerRunnable(RunnableSerializable[QuestionInput, Answer | str]):
     """Question in, verified `Answer` out: `invoke` returns the `Answer`; `stream` yields the answer's
     text chunks as they are written (an LLM's draft, or the extractive answer's text in one piece) and
     then the verified `Answer`, always last. Input: a question string, or
-    `{"question": ..., "meeting_ids": [...]}` (`meeting_ids` optional)."""
+    `{"question": ..., "meeting_ids": [...], "chat_history": [...]}` (both optional; with a history the
+    question is answered as a follow-up of it, see `conversation_of`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -108,14 +111,21 @@ class CitedAnswerRunnable(RunnableSerializable[QuestionInput, Answer | str]):
     def _ask(self, input: QuestionInput, run_manager: CallbackManagerForChainRun) -> Answer:
         # `Engine.ask` is the last event of `Engine.ask_stream`: one path with `stream` and `ask()`.
         question, meeting_ids = question_input(input)
-        return _resolve(self.engine, self.settings).ask(question, meeting_ids=meeting_ids)
+        engine = _resolve(self.engine, self.settings)
+        if (history := chat_history(input)) is not None:
+            return conversation_of(history, engine).ask(question, engine, meeting_ids=meeting_ids)
+        return engine.ask(question, meeting_ids=meeting_ids)
 
     def _ask_stream(
         self, inputs: Iterator[QuestionInput], run_manager: CallbackManagerForChainRun
     ) -> Iterator[Answer | str]:
         for input in inputs:
             question, meeting_ids = question_input(input)
-            yield from _resolve(self.engine, self.settings).ask_stream(question, meeting_ids=meeting_ids)
+            engine = _resolve(self.engine, self.settings)
+            if (history := chat_history(input)) is not None:
+                yield from conversation_of(history, engine).ask_stream(question, engine, meeting_ids=meeting_ids)
+            else:
+                yield from engine.ask_stream(question, meeting_ids=meeting_ids)
 
 
 def question_input(input: QuestionInput) -> tuple[str, Sequence[str] | None]:
@@ -123,10 +133,10 @@ def question_input(input: QuestionInput) -> tuple[str, Sequence[str] | None]:
     if isinstance(input, str):
         return input, None
     if isinstance(input, Mapping):
-        unknown = sorted(set(input) - {"question", "meeting_ids"})
+        unknown = sorted(set(input) - {"question", "meeting_ids", "chat_history"})
         if "question" not in input or unknown:
             raise InputError(
-                'the input must be a question or {"question": ..., "meeting_ids": [...]}; '
+                'the input must be a question or {"question": ..., "meeting_ids": [...], "chat_history": [...]}; '
                 f"got the keys {sorted(input)}",
                 value=repr(sorted(input)),
             )
@@ -135,6 +145,69 @@ def question_input(input: QuestionInput) -> tuple[str, Sequence[str] | None]:
         f"the input must be a question string or a dict with a 'question'; got {type(input).__name__}",
         value=repr(input)[:80],
     )
+
+
+def chat_history(input: QuestionInput) -> Sequence[Any] | None:
+    """The `chat_history` of a runnable's input (LangChain messages, or (role, text) pairs), if it has one."""
+    if not isinstance(input, Mapping) or input.get("chat_history") is None:
+        return None
+    history = input["chat_history"]
+    if isinstance(history, str) or not isinstance(history, Sequence):
+        raise InputError("chat_history must be a list of messages", value=repr(history)[:80])
+    return history
+
+
+def conversation_of(history: Sequence[Any], engine: Engine) -> Conversation:
+    """The conversation a message history holds: the state the last answer of this runnable left in its
+    message (`additional_kwargs["meeting_qa"]`), or else the user's earlier questions replayed (resolved again,
+    not answered again: which meetings and topics they named)."""
+    for message in reversed(history):
+        state = getattr(message, "additional_kwargs", {}).get(STATE_KEY) if isinstance(message, BaseMessage) else None
+        if isinstance(state, Mapping) and isinstance(state.get("conversation"), Mapping):
+            return Conversation.from_dict(dict(state["conversation"]))
+    questions = [text for role, text in map(_role_text, history) if role in ("human", "user") and text]
+    return Conversation.replay(questions, engine)
+
+
+def _role_text(message: Any) -> tuple[str, str]:
+    if isinstance(message, BaseMessage):
+        return message.type, message.text if isinstance(message.text, str) else str(message.content)
+    if isinstance(message, tuple | list) and len(message) == 2:
+        return str(message[0]), str(message[1])
+    if isinstance(message, Mapping):
+        return str(message.get("role", "")), str(message.get("content", ""))
+    raise InputError(f"chat_history holds a {type(message).__name__}, not a message", value=repr(message)[:80])
+
+
+STATE_KEY = "meeting_qa"
+
+
+def answer_message(answer: Answer, conversation: Conversation) -> AIMessage:
+    """An answer as the AIMessage a chat history keeps: the text (with its carry-over note), and in
+    `additional_kwargs["meeting_qa"]` the citations and the conversation's state for the next turn."""
+    citations = [
+        {"meeting_id": c.meeting_id, "paragraph": c.paragraph, "quote": c.quote, "start": c.start, "end": c.end}
+        for c in answer.citations
+    ]
+    state = {"abstained": answer.abstained, "citations": citations, "conversation": conversation.to_dict()}
+    return AIMessage(content=answer.text, additional_kwargs={STATE_KEY: state})
+
+
+def as_chat_runnable(
+    *, settings: Settings | None = None, engine: Engine | None = None
+) -> RunnableLambda[Mapping[str, Any], AIMessage]:
+    """`{"question": …, "chat_history": [...]}` in, an `AIMessage` out: the cited answer as a turn of the
+    conversation the history holds. Fits `RunnableWithMessageHistory(as_chat_runnable(), get_history,
+    input_messages_key="question", history_messages_key="chat_history")`."""
+
+    def answer(input: Mapping[str, Any]) -> AIMessage:
+        question, meeting_ids = question_input(input)
+        eng = _resolve(engine, settings)
+        conversation = conversation_of(chat_history(input) or [], eng)
+        reply = conversation.ask(question, eng, meeting_ids=meeting_ids)
+        return answer_message(reply, conversation)
+
+    return RunnableLambda(answer, name="meeting_qa_chat")
 
 
 def as_retriever(

@@ -32,6 +32,7 @@ examples:
   meeting-qa ingest ingest/
   meeting-qa ask "谁主持了会议？"
   meeting-qa ask --json "What did the meeting decide about new energy?"
+  meeting-qa chat            (one question per line; follow-ups lean on the previous answer; /new)
   meeting-qa search "预算" --since 2022-01-01 --until 2022-06-30 --speaker 李主任
   echo "會議通過了什麼方案？" | meeting-qa ask -
   meeting-qa items --kind task --due-before 2024-06-30
@@ -66,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", metavar="QUESTION", help="the question; - reads it from standard input")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _filter_args(p)
+    p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
+
+    p = sub.add_parser(
+        "chat", parents=[common], help="a conversation on standard input: follow-ups lean on the previous answer"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
     _filter_args(p)
     p.add_argument("--llm", choices=LLM_BACKENDS, help="answer backend (overrides MEETING_QA_LLM)")
 
@@ -288,6 +296,66 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+CHAT_NEW = ("/new", "/reset", "新话题", "新話題")
+CHAT_QUIT = ("/quit", "/exit")
+
+
+def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """A REPL: one question per line; `/new` starts a new topic; end of input (or `/quit`) ends it.
+    A bad question is reported and the conversation goes on."""
+    from meeting_qa.conversation import Conversation
+    from meeting_qa.qa import engine_for
+
+    engine = engine_for(settings)
+    conversation = Conversation()
+    interactive = sys.stdin.isatty()
+    if interactive and not args.json:
+        say("meeting-qa chat: ask away; /new starts a new topic, /quit (or Ctrl-D) ends", file=sys.stderr)
+    while True:
+        if interactive:
+            say("> ", end="", flush=True, file=sys.stderr)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        question = line.strip()
+        if question in CHAT_QUIT:
+            return 0
+        if question in CHAT_NEW:
+            conversation.reset()
+            if args.json:
+                print(json.dumps({"new_topic": True}), flush=True)
+            else:
+                say("-- new topic --")
+            continue
+        if not question:
+            continue
+        try:
+            answer = conversation.ask(question, engine, **_filters(args))
+        except InputError as e:
+            if args.json:
+                print(json.dumps({"error": str(e)}, ensure_ascii=False), flush=True)
+            else:
+                say(f"error: {e}", file=sys.stderr)
+            continue
+        if args.json:
+            out = answer_json(answer)
+            res = conversation.last
+            out["following"] = (
+                {"meeting_ids": list(res.meeting_ids or ()), "reason": res.reason, "note": res.note.strip()}
+                if res is not None and res.inherited
+                else None
+            )
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+            continue
+        say(answer.text)
+        for note in answer.notes:
+            say(note)
+        for i, c in enumerate(answer.citations, 1):
+            who = f" {c.speaker}" if c.speaker else ""
+            say(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
+        say("", flush=True)
+
+
 def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from meeting_qa.qa import engine_for
 
@@ -400,6 +468,7 @@ def _cmd_series(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS = {
     "ingest": _cmd_ingest,
     "ask": _cmd_ask,
+    "chat": _cmd_chat,
     "search": _cmd_search,
     "list": _cmd_list,
     "delete": _cmd_delete,
@@ -411,7 +480,7 @@ COMMANDS = {
 
 
 RELATED_CHARS = 300  # of each "possibly related" paragraph in `ask --json`
-READ_COMMANDS = ("ask", "search", "list", "delete", "eval", "items", "series")
+READ_COMMANDS = ("ask", "chat", "search", "list", "delete", "eval", "items", "series")
 
 
 def _require_store(settings: Settings) -> None:

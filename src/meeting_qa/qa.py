@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from meeting_qa.answer.extractive import ExtractiveAnswerer
 from meeting_qa.calibration import calibration_for
@@ -40,6 +40,9 @@ from meeting_qa.types import (
     Series,
     SeriesMeeting,
 )
+
+if TYPE_CHECKING:
+    from meeting_qa.conversation import Conversation
 
 MAX_QUESTION_CHARS = 2000
 ANSWER_CANDIDATES = 8  # enough for a question across meetings to see each meeting's best paragraph
@@ -469,8 +472,16 @@ def ask(
     until: str | date | None = None,
     speakers: Sequence[str] | str | None = None,
     settings: Settings | None = None,
+    history: Conversation | None = None,
 ) -> Answer:
-    """A short answer whose `[n]` markers cite `citations[n-1]`, or an abstention (filters as in `search`)."""
+    """A short answer whose `[n]` markers cite `citations[n-1]`, or an abstention (filters as in `search`).
+
+    `history`: a `Conversation`; the question is then answered as a turn of it (a follow-up leans on what the
+    earlier turns established, and the conversation moves on). Without it every question stands alone."""
+    if history is not None:
+        return history.ask(
+            question, engine_for(settings), meeting_ids=meeting_ids, since=since, until=until, speakers=speakers
+        )
     return engine_for(settings).ask(question, meeting_ids=meeting_ids, since=since, until=until, speakers=speakers)
 
 

@@ -122,7 +122,14 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
     ) -> tuple[Any, ...]:
         before = turns or []
         *_, (hist, new_turns) = chat.respond(
-            message, history, before, selected, engine=engine, placeholder=False, narrow=chat.Narrow.of(*narrow)
+            message,
+            history,
+            before,
+            selected,
+            engine=engine,
+            placeholder=False,
+            narrow=chat.Narrow.of(*narrow),
+            conversation=True,
         )
         return to_outputs(hist, new_turns, before)
 
@@ -135,7 +142,7 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
     ) -> Iterator[tuple[Any, ...]]:
         before = turns or []
         for hist, new_turns in chat.respond(
-            message, history, before, selected, engine=engine, narrow=chat.Narrow.of(*narrow)
+            message, history, before, selected, engine=engine, narrow=chat.Narrow.of(*narrow), conversation=True
         ):
             yield to_outputs(hist, new_turns, before)
 
@@ -228,6 +235,8 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
                         elem_id="mqa-input",
                     )
                     send = gr.Button("提问 Ask", variant="primary", scale=0, min_width=110, elem_id="mqa-send")
+                    # Follow-up questions lean on the previous answer (its meeting and topic); this starts over.
+                    fresh = gr.Button("新话题 New topic", scale=0, min_width=130, elem_id="mqa-new-topic")
                 examples = gr.Dataset(
                     components=[msg], samples=[], label="试试这些问题 · Try asking", elem_id="mqa-examples"
                 )
@@ -330,6 +339,9 @@ def build_app(engine: Engine, settings: Settings) -> gr.Blocks:
             ask_example,
             api_visibility="private",
             **{**chat_event, "inputs": [examples, chatbot, scope, turns, since, until, speakers]},
+        )
+        fresh.click(
+            chat.new_topic, inputs=[chatbot, turns], outputs=[chatbot, turns], queue=False, api_visibility="private"
         )
         evidence.click(show_evidence, inputs=[turns], outputs=[evidence, tabs], api_visibility="private")
         chatbot.clear(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meeting_qa.conversation import Conversation
 from meeting_qa.errors import MeetingQAError
 from meeting_qa.loaders import SUPPORTED_EXTENSIONS
 from meeting_qa.types import Answer, FileReport, IngestReport, MeetingInfo
@@ -51,6 +52,9 @@ class Turn:
     meeting_ids: tuple[str, ...] | None = None
     index: dict[str, MeetingInfo] = field(default_factory=dict, hash=False, compare=False)
     error: str | None = None
+    # The conversation after this turn (`Conversation.to_dict()`), when the chat follows up on earlier turns;
+    # None starts the next question afresh (a "new topic" marker is a Turn with no question).
+    conversation: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
 
 def meeting_index(engine: Engine) -> dict[str, MeetingInfo]:
@@ -66,6 +70,7 @@ def respond(
     engine: Engine,
     placeholder: bool = True,
     narrow: Narrow | None = None,
+    conversation: bool = False,
 ) -> Iterator[tuple[list[Message], list[Turn]]]:
     """Stream an answer into the chat.
 
@@ -75,6 +80,8 @@ def respond(
     over the whole answer at once, the placeholder would only be shown for a moment, at a cost).
     An empty message changes nothing; a bad question (or a bad date or speaker in `narrow`) ends in an
     error notice instead of an exception.
+    With `conversation`, a follow-up leans on the turns before it (see `meeting_qa.conversation`): the answer
+    opens with what it carried over, and each Turn keeps the conversation's state for the next question.
     """
     history = list(history or [])
     turns = list(turns or [])
@@ -91,10 +98,17 @@ def respond(
     answer: Answer | None = None
     streamed = ""
     chunks = 0
+    state = turns[-1].conversation if turns else None
+    chat = Conversation.from_dict(state) if conversation else None
     try:
-        for event in engine.ask_stream(
-            question, meeting_ids=ids, since=narrow.since, until=narrow.until, speakers=narrow.speakers
-        ):
+        filters: dict[str, Any] = {
+            "meeting_ids": ids,
+            "since": narrow.since,
+            "until": narrow.until,
+            "speakers": narrow.speakers,
+        }
+        events = chat.ask_stream(question, engine, **filters) if chat else engine.ask_stream(question, **filters)
+        for event in events:
             if isinstance(event, Answer):
                 answer = event
                 continue
@@ -113,10 +127,23 @@ def respond(
     else:
         assert answer is not None, "ask_stream must yield the final Answer last"
         history.append({"role": "assistant", "content": render.answer_html(answer, turn_no, index)})
-        yield history, [*turns, Turn(question, answer, ids, index)]
+        yield history, [*turns, Turn(question, answer, ids, index, conversation=chat.to_dict() if chat else None)]
         return
     history.append({"role": "assistant", "content": render.error_html(error)})
-    yield history, [*turns, Turn(question, None, ids, error=error)]
+    yield history, [*turns, Turn(question, None, ids, error=error, conversation=state)]
+
+
+NEW_TOPIC_HTML = "<div class='mqa-new-topic'>—— 新话题 · New topic ——</div>"
+
+
+def new_topic(history: Sequence[Message] | None, turns: Sequence[Turn] | None) -> tuple[list[Message], list[Turn]]:
+    """The "new topic" control: the next question stands alone again. A marker turn (no question, no
+    conversation) keeps the chips' turn numbers; nothing happens when the conversation is already fresh."""
+    history, turns = list(history or []), list(turns or [])
+    if not turns or turns[-1].conversation is None:
+        return history, turns
+    history.append({"role": "assistant", "content": NEW_TOPIC_HTML})
+    return history, [*turns, Turn("", None)]
 
 
 def latest_answer(turns: Sequence[Turn]) -> tuple[int, Turn] | None:

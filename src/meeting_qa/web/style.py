@@ -78,6 +78,7 @@ footer { display: none !important; }
 @keyframes mqa-blink { 50% { opacity: 0; } }
 .mqa-notice { border-left: 4px solid; border-radius: 6px; padding: .55rem .8rem; line-height: 1.65; }
 .mqa-notice-title { font-weight: 700; margin-bottom: .2rem; }
+.mqa-new-topic { text-align: center; opacity: .65; font-size: .85rem; }
 .mqa-abstain { border-color: #f59e0b; background: #fffbeb; color: #78350f; }
 .mqa-error { border-color: #ef4444; background: #fef2f2; color: #7f1d1d; }
 .dark .mqa-abstain { background: #3b2a06; color: #fde68a; }

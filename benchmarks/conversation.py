@@ -1,0 +1,159 @@
+"""Follow-up questions: the last turn of each conversation, answered in its conversation, against the same
+question asked standalone with its meeting and topic spelled out.
+
+    PYTHONPATH=src nice -n 10 .venv/bin/python benchmarks/conversation.py [--json OUT] [--show]
+
+Store: the 10 dev meetings and the 30 real transcripts of ../shared/eval (built once under BENCH_WORK with the
+real default model). Conversations: benchmarks/data/conversations.jsonl — two- and three-turn conversations
+written for this benchmark; each names the shared question (`from`) whose gold turns and keys score its last
+turn, and its `standalone` form. `inherit: false` marks a follow-up that names another meeting or brings a
+topic of its own: leaning on the previous turn there is a wrong carry-over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from common import ROOT, SHARED, WORK
+from meeting_qa.config import Settings
+from meeting_qa.conversation import Conversation
+from meeting_qa.embeddings import SentenceEmbeddings
+from meeting_qa.eval import GoldItem, row_for
+from meeting_qa.qa import Engine
+
+SETS = ("dev_meetings", "real_meetings")
+CONVERSATIONS = ROOT / "benchmarks" / "data" / "conversations.jsonl"
+
+
+def build_engine() -> Engine:
+    settings = Settings(store_dir=WORK / "conversation", cache_dir=Settings.from_env().cache_dir)
+    eng = Engine.build(settings, embeddings=SentenceEmbeddings(None, cache_dir=settings.cache_dir))
+    paths = [p for s in SETS for p in sorted((SHARED / "eval" / s).glob("*.txt"))]
+    t0 = time.perf_counter()
+    report = eng.ingest(paths)
+    if report.count("added") or report.count("updated"):
+        print(f"# store: {len(report.files)} records in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    eng.embeddings.warm()
+    return eng
+
+
+def gold_items() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for s in SETS:
+        for line in (SHARED / "eval" / s / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            out[f"{s}/{obj['id']}"] = obj
+    return out
+
+
+def item(conv: dict[str, Any], source: dict[str, Any], question: str) -> GoldItem:
+    gold = tuple((g.partition("#")[0], int(g.partition("#")[2])) for g in source["gold"])
+    keys = tuple(tuple(group) for group in source["keys"])
+    return GoldItem(conv["id"], question, conv["lang"], gold, keys, True)
+
+
+def run(eng: Engine) -> list[dict[str, Any]]:
+    sources = gold_items()
+    rows: list[dict[str, Any]] = []
+    for line in CONVERSATIONS.read_text(encoding="utf-8").splitlines():
+        conv = json.loads(line)
+        source = sources[conv["from"]]
+        chat = Conversation()
+        for turn in conv["turns"][:-1]:
+            chat.ask(turn, eng)
+        last = conv["turns"][-1]
+        res = chat.resolve(last, eng)
+        t0 = time.perf_counter()
+        passages = eng.search(res.text, k=10, meeting_ids=res.meeting_ids, speakers=res.speakers)
+        answer = chat.ask(last, eng)
+        ms = (time.perf_counter() - t0) * 1000
+        followed = row_for(item(conv, source, last), passages, answer, ask_ms=ms)
+        alone_passages = eng.search(conv["standalone"], k=10)
+        alone = row_for(item(conv, source, conv["standalone"]), alone_passages, eng.ask(conv["standalone"]))
+        rows.append(
+            {
+                "id": conv["id"],
+                "lang": conv["lang"],
+                "kind": conv["kind"],
+                "turns": len(conv["turns"]),
+                "inherit": conv["inherit"],
+                "inherited": res.inherited,
+                "reason": res.reason,
+                "meeting_ids": list(res.meeting_ids or ()),
+                "right_meeting": bool(res.meeting_ids) and source["gold"][0].partition("#")[0] in res.meeting_ids,
+                "hit1": followed["rank"] == 1,
+                "covered": bool(followed["covered"]),
+                "alone_hit1": alone["rank"] == 1,
+                "alone_covered": bool(alone["covered"]),
+                "answer": followed["answer"],
+                "asked": res.text,
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    def line(name: str, rs: list[dict[str, Any]]) -> str:
+        n = len(rs)
+
+        def share(key: str) -> float:
+            return sum(1 for r in rs if r[key]) / n if n else 0.0
+
+        return (
+            f"| {name} | {n} | {share('hit1'):.3f} | {share('alone_hit1'):.3f} | "
+            f"{share('covered'):.3f} | {share('alone_covered'):.3f} |"
+        )
+
+    out = [
+        "| last turns | n | hit@1 in conversation | hit@1 standalone | key coverage in conversation | "
+        "key coverage standalone |",
+        "|---|---:|---:|---:|---:|---:|",
+        line("all", rows),
+        line("follow-ups (must inherit)", [r for r in rows if r["inherit"]]),
+        line("new topic or meeting (must not)", [r for r in rows if not r["inherit"]]),
+    ]
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[f"lang {r['lang']}"].append(r)
+        groups[f"kind {r['kind']}"].append(r)
+        groups[f"{r['turns']} turns"].append(r)
+    out += [line(name, groups[name]) for name in sorted(groups)]
+    must_not = [r for r in rows if not r["inherit"]]
+    must = [r for r in rows if r["inherit"]]
+    wrong = sum(1 for r in must_not if r["inherited"])
+    missed = sum(1 for r in must if not r["inherited"])
+    wrong_meeting = sum(1 for r in must if r["inherited"] and not r["right_meeting"])
+    out.append("")
+    out.append(f"wrong carry-overs on must-not-inherit follow-ups: {wrong}/{len(must_not)} = {wrong / len(must_not):.3f}")
+    out.append(f"follow-ups that did not inherit: {missed}/{len(must)}; inherited the wrong meeting: {wrong_meeting}")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", type=Path, help="write the per-conversation rows here")
+    parser.add_argument("--show", action="store_true", help="print each last turn's outcome")
+    args = parser.parse_args()
+    eng = build_engine()
+    t0 = time.perf_counter()
+    rows = run(eng)
+    print(f"# {len(rows)} conversations in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    if args.show:
+        for r in rows:
+            flags = f"{'H' if r['hit1'] else '-'}{'K' if r['covered'] else '-'}/{'H' if r['alone_hit1'] else '-'}"
+            flags += f"{'K' if r['alone_covered'] else '-'}"
+            print(f"{r['id']} {flags} inherit={r['inherit']} got={r['inherited']}({r['reason']}) {r['meeting_ids']}")
+            print(f"    asked: {r['asked']}\n    answer: {r['answer'][:160]}")
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
