@@ -130,7 +130,9 @@ def table(rows: list[dict[str, Any]]) -> str:
     missed = sum(1 for r in must if not r["inherited"])
     wrong_meeting = sum(1 for r in must if r["inherited"] and not r["right_meeting"])
     out.append("")
-    out.append(f"wrong carry-overs on must-not-inherit follow-ups: {wrong}/{len(must_not)} = {wrong / len(must_not):.3f}")
+    out.append(
+        f"wrong carry-overs on must-not-inherit follow-ups: {wrong}/{len(must_not)} = {wrong / len(must_not):.3f}"
+    )
     out.append(f"follow-ups that did not inherit: {missed}/{len(must)}; inherited the wrong meeting: {wrong_meeting}")
     return "\n".join(out)
 
