@@ -148,7 +148,7 @@ class ExtractiveAnswerer:
         q = sig.question
         if not (q.which_meeting or (q.about_meeting and q.meetings)) or catalog is None or len(catalog.cards) < 2:
             return cands
-        return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.date]
+        return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.is_meeting]
 
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
         """How well the best paragraph of the answer's meeting addresses the question (0..1)."""
@@ -199,11 +199,11 @@ class ExtractiveAnswerer:
         for i, group in enumerate(groups):
             card = sig.catalog.get(group[0].stored.meeting_id) if sig.catalog is not None else None
             body = self._compose(sig, group, citations)
-            name = card.label if (card is not None and several) else None
-            reference = card is not None and not card.date and several
+            name = card.label_for(language) if (card is not None and several) else None
+            reference = card is not None and not card.is_meeting and several
             head = messages.lead(language, name=name, chinese_quote=_is_chinese(group), reference=reference)
             if latest_change and i == 1 and card is not None:
-                opening, closing = messages.earlier(language, card.label)
+                opening, closing = messages.earlier(language, card.label_for(language))
                 parts.append(opening + body + closing)
             else:
                 parts.append(head + body)
