@@ -172,3 +172,20 @@ def test_a_question_about_a_named_meeting_is_never_answered_from_a_reference_tex
     assert all(c.meeting_id != "recycling" for c in named.citations), named.text
     # A question that names no meeting may still be answered from the reference text.
     assert any(c.meeting_id == "recycling" for c in engine.ask("垃圾分类是什么做法？").citations)
+
+
+def test_a_title_line_is_not_the_whole_answer_to_what_a_meeting_did(fake_engine: Engine, tmp_path: Path) -> None:
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "heyuan-city-government-2023-02-26": [
+                "市政府召开第37次常务会议研究停车管理",
+                "2月26日下午，市长某某主持召开市政府第37次常务会议，研究经济社会发展工作。",
+                "会议研究了《城区停车管理办法》。强调，要规范停车秩序，增加停车泊位。",
+            ]
+        },
+    )
+    engine.answerer.profile = engine.answerer.profile.with_(answer={"abstain_below": 0.0})
+    answer = engine.ask("市政府第37次常务会议研究了什么？")
+    assert answer.citations and all(c.paragraph != 1 for c in answer.citations), answer.text

@@ -123,3 +123,11 @@ def test_an_english_record_keeps_its_english_title_for_every_asker() -> None:
     c = card("Meeting With British Council", "Hello and welcome.", "Thank you.", speakers=True, date="2017-10-19")
     assert c.label_for("zh-Hans") == "Meeting With British Council（2017-10-19）"
     assert c.label_for("en") == "Meeting With British Council (2017-10-19)"
+
+
+def test_title_lines_datelines_and_source_lines_are_headers() -> None:
+    from meeting_qa.identity import is_header
+
+    assert is_header("市政府召开第37次常务会议")
+    assert is_header("发布日期:2020-07-21 来源:融媒体中心 浏览次数:")
+    assert not is_header("会议研究了城区停车管理办法，要求抓好落实。")

@@ -28,6 +28,8 @@ from meeting_qa.text.rules import HAN
 
 PROFILE = Path(__file__).resolve().parent / "profile" / "identity.toml"
 _SUFFIX = "省市县区州盟旗镇乡"
+_HAN = re.compile(f"[{HAN}]")
+_LATIN = re.compile(r"[A-Za-z]")
 # Characters that never occur in a place name of the genre's openings: ordinals (二届市委, 第37次), function words.
 _NOT_IN_PLACE = set("届次第了的在和与及对为是将要把等全各本我该其召开主持会议关于听取研究审议常委书记")
 
@@ -76,17 +78,19 @@ def read_identity(
 ) -> Identity:
     """A record's identity from its paragraphs (`texts`, reading order), its stored title (the file name without
     its date) and whether its paragraphs are speaker turns."""
-    head = [t2s(t) for t in texts[:6]]
-    sample = " ".join(texts[:8])
-    han = len(re.findall(f"[{HAN}]", sample))
-    chinese = han > 0 and han * 3 >= len(re.findall(r"[A-Za-z]", sample))
+    # Read once per meeting and store state (cards are kept per content, meetings.py): the opening paragraphs
+    # only, the whole text just when the opening states no place.
+    head = [t2s(t[:400]) for t in texts[:4]]
+    sample = " ".join(texts[:8])[:2000]
+    han = len(_HAN.findall(sample))
+    chinese = han > 0 and han * 3 >= len(_LATIN.findall(sample))
     traditional = chinese and t2s(sample) != sample
     # A transcript's turns are speech: a meeting named in them is often another one ("上次的幾次專家會議").
     name, stated_places = _name_in_text(head) if chinese and not turns else ("", [])
     # Of several places stated ("鹭原市云屏区区长…主持召开区政府…"), the one whose level the name has (区政府 → 云屏区).
     level = [p for p in stated_places if p[-1:] == name[:1]]
     place, place_stated = ((level or stated_places)[0], True) if stated_places else ("", False)
-    whole = t2s("\n".join(texts)) if chinese else ""
+    whole = t2s("\n".join(texts)) if chinese and (not place or place[-1] not in _SUFFIX) else ""
     if chinese and not place:
         place = _place_from_file(title, whole, bool(name), lexicon)
     if chinese and not place:
@@ -133,6 +137,8 @@ def _name_in_text(paragraphs: Sequence[str]) -> tuple[str, list[str]]:
 
 def _meeting_name(sentence: str) -> str:
     """The name of the meeting a sentence says was held: "X会议召开/举行" or "(organ)召开/举行X会议"."""
+    if "召开" not in sentence and "举行" not in sentence:
+        return ""
     for clause in re.split(r"[，,；;]", sentence):
         clause = _rx("lead").sub("", clause.strip())
         m = _rx("held").match(clause)
@@ -158,6 +164,11 @@ def _clean_name(name: str) -> str:
 def _is_title_line(text: str) -> bool:
     """A page's headline: short, no sentence or clause punctuation."""
     return len(text) <= 80 and not re.search(r"[。！？，,；;]", text)
+
+
+def is_header(text: str) -> bool:
+    """A page's title line, dateline or source line: the record's header, not a statement of its meeting."""
+    return _is_title_line(text) or bool(_rx("dateline").search(t2s(text)) and len(text) <= 120)
 
 
 def _place_ok(base: str) -> bool:
@@ -269,7 +280,7 @@ def body_kind(name: str, place: str) -> str:
 def _reads_as_meeting(texts: Sequence[str], chinese: bool, date: str | None) -> bool:
     """A report's "会议听取/研究/审议…" sentences, minutes' structure (Present:, Agenda, Action items, motion
     carried), or a dated record that speaks of its meeting."""
-    sample = "\n".join(texts[:40])
+    sample = "\n".join(texts[:40])[:20000]
     if chinese:
         folded = t2s(sample)
         return bool(_rx("report_verbs").search(folded)) or bool(date and _rx("meeting_word").search(folded))

@@ -5,6 +5,7 @@ speakers. Derived from stored paragraphs at query time, so no re-ingest is neede
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -75,10 +76,39 @@ class MeetingCard:
         return f"{name} ({self.date})" if language == "en" else f"{name}（{self.date}）"
 
 
+# Cards by meeting and content: a store change rebuilds the catalog, but only the meetings it changed are read
+# again (the first question after an ingest pays for the new meetings, not for the whole store).
+_CARDS: dict[tuple[object, ...], MeetingCard] = {}
+_CARDS_KEPT = 200_000
+_cards_lock = threading.Lock()
+
+
 def read_card(
     meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: Profile, lexicon: Lexicon | None = None
 ) -> MeetingCard:
     """A meeting's card from its stored paragraphs (in reading order); `lexicon` reads places in file names."""
+    first = paragraphs[0] if paragraphs else None
+    key = (
+        meeting_id,
+        first.title if first else "",
+        first.date if first else None,
+        lexicon is not None,
+        id(profile),
+        hash(tuple((p.paragraph.text, p.paragraph.speaker) for p in paragraphs)),
+    )
+    card = _CARDS.get(key)
+    if card is None:
+        card = _read_card(meeting_id, paragraphs, profile, lexicon)
+        with _cards_lock:
+            if len(_CARDS) >= _CARDS_KEPT:
+                _CARDS.clear()
+            _CARDS[key] = card
+    return card
+
+
+def _read_card(
+    meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: Profile, lexicon: Lexicon | None
+) -> MeetingCard:
     first = paragraphs[0] if paragraphs else None
     title = first.title if first else meeting_id
     date = first.date if first else None

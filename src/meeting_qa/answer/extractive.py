@@ -16,15 +16,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from meeting_qa.answer import messages
+from meeting_qa.identity import is_header
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
 from meeting_qa.question import Concept, TextView, coverage
 from meeting_qa.retrieval import OPENING_KINDS, Candidate, Key, Signals, meeting_view, neighbour_turns
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
-from meeting_qa.text.segment import split_clauses
+from meeting_qa.text.segment import balanced, cut_off, split_clauses
 from meeting_qa.types import Answer, Citation, Sentence
 
 # Where a question of several parts is cut: question marks, Chinese commas, ", and" / "and when…".
+_HEADER_KINDS = frozenset({"who", "when", "source", "attendance"})
 _PARTS = re.compile(r"[？?；;，]|,(?!\s*(?!and\b)[a-z])|\band (?=by |what |who |how |which |when |where )")
 
 
@@ -150,6 +152,14 @@ class ExtractiveAnswerer:
             return cands
         return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.is_meeting]
 
+    def without_headers(self, sig: Signals, cands: Sequence[Candidate]) -> Sequence[Candidate]:
+        """A page's title line, dateline or source line ("市政府召开第37次常务会议", "来源：市政府办公室") answers
+        only who/when/source questions: for any other it is no answer, however well its words match."""
+        if sig.question.kinds & _HEADER_KINDS:
+            return cands
+        kept = [c for c in cands if not (c.stored.paragraph.number <= 3 and is_header(c.stored.paragraph.text))]
+        return kept or cands
+
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
         """How well the best paragraph of the answer's meeting addresses the question (0..1)."""
         cands = self.evidence(sig, cands)
@@ -187,7 +197,7 @@ class ExtractiveAnswerer:
     def answer(self, sig: Signals, cands: Sequence[Candidate]) -> Answer:
         language = sig.question.language
         related = [c.passage() for c in cands[:3]]
-        cands = self.evidence(sig, cands)
+        cands = self.without_headers(sig, self.evidence(sig, cands))
         strength = self.strength(sig, cands)
         if not cands or strength < self.threshold(cands):
             return Answer(messages.not_found(language, related), True, (), tuple(related))
@@ -281,6 +291,7 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         for cand, span, score in self._merge([(c.cand, self._quoted(sig, c)) for c in chosen]):
             p = cand.stored.paragraph
+            span = balanced(p.text, span)  # never end inside 《…
             quote = p.text[span.start : span.end]
             citations.append(
                 Citation(
@@ -294,7 +305,7 @@ class ExtractiveAnswerer:
                     timestamp=p.timestamp,
                 )
             )
-            shown = to_script(quote, language)
+            shown = to_script(quote, language) + ("…" if cut_off(p.text, span) else "")
             if p.speaker:
                 shown = f"{p.speaker}：{shown}" if language != "en" else f"{p.speaker}: {shown}"
             parts.append(f"{shown}[{len(citations)}]")
