@@ -93,6 +93,22 @@ def main() -> None:
                 ms.append((time.perf_counter() - t0) * 1000)
         print(f"| {op} | {len(ms)} | {pct(ms, 0.5):.1f} | {pct(ms, 0.95):.1f} | {statistics.mean(ms):.1f} |")
     warm = pct(ms, 0.5)
+    # The same searches with each question's vector already computed: what the store and the per-question
+    # work cost beside the model's forward pass (which a loaded machine slows most).
+    memo: dict[str, object] = {}
+    encode = emb.encode_query
+    emb.encode_query = lambda text: memo[text] if text in memo else memo.setdefault(text, encode(text))  # type: ignore[method-assign,assignment,return-value]
+    for q in questions:
+        eng.search(q, k=5)
+    rest = []
+    for q in questions:
+        t0 = time.perf_counter()
+        eng.search(q, k=5)
+        rest.append((time.perf_counter() - t0) * 1000)
+    emb.encode_query = encode  # type: ignore[method-assign]
+    print(
+        f"| search, question vectors given | {len(rest)} | {pct(rest, 0.5):.1f} | {pct(rest, 0.95):.1f} | {statistics.mean(rest):.1f} |"
+    )
     # A report ingested into the warm store: the next questions pay for whatever the store change rebuilt.
     report_file = WORK / "after-ingest-report.txt"
     report_file.write_text(
