@@ -30,7 +30,7 @@ def test_a_verdict_at_the_end_of_the_sentence_approves_every_item_considered() -
         "会议讨论了全会工作报告（讨论稿）和全会建议方案、听取了关于监察体制改革试点工作有关汇报、"
         "讨论了《学习规则实施细则》、研究了关于命名教育基地事宜等四项议题，并原则通过。"
     )
-    assert subjects(found, "approved") == ["全会工作报告", "全会建议方案", "学习规则实施细则"]
+    assert subjects(found, "approved") == ["全会工作报告", "全会建议方案", "学习规则实施细则", "关于命名教育基地事宜"]
     assert len(subjects(found, "heard")) == 1
 
 

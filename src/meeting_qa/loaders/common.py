@@ -30,10 +30,11 @@ _NAME_WORD = r"[^\s:：\[\]()（）,，。]"
 _SPEAKER = rf"{_NAME_WORD}{{1,24}}(?:\s{_NAME_WORD}{{1,16}}){{0,5}}(?:\s*[(（][^()（）:：]{{1,60}}[)）])?"
 TURN = re.compile(rf"^\s*(?:[\[(（]?(?P<time>{TIME})[\])）]?\s*)?(?P<speaker>{_SPEAKER})\s*[:：]\s*(?P<text>\S.*)$")
 # The longest paragraph a record may have. The genre's longest paragraphs (a chair's closing speech, a
-# transcript's long turn) run to a few thousand characters; a "paragraph" of hundreds of thousands is a file
-# whose line breaks were lost (a 12 MB page saved as one line), which would be embedded as tens of thousands of
-# sentences of one paragraph — minutes of silent work for a record no answer could cite usefully.
-MAX_PARAGRAPH_CHARS = 200_000
+# transcript's long turn) run to a few thousand characters; a line of millions is a file whose line breaks were
+# lost (a 12 MB page saved as one line). Up to this limit such a line is ingested with its sentences capped
+# (tests/reliability: a 2 MB line gives bounded quotes); past it, it would be embedded as tens of thousands of
+# sentences of one paragraph that no answer could cite usefully, so it is refused at once, the limit named.
+MAX_PARAGRAPH_CHARS = 3_000_000
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 _ID_SEPARATORS = re.compile(r"-{2,}")
 
