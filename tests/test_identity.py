@@ -131,3 +131,13 @@ def test_title_lines_datelines_and_source_lines_are_headers() -> None:
     assert is_header("市政府召开第37次常务会议")
     assert is_header("发布日期:2020-07-21 来源:融媒体中心 浏览次数:")
     assert not is_header("会议研究了城区停车管理办法，要求抓好落实。")
+
+
+def test_the_records_own_level_wins_over_the_dictionarys() -> None:
+    c = card("Shiling Party Committee", *REPORT)  # the dictionary knows 石岭县; the record says 市委
+    assert c.identity.place == "石岭市" and c.heading == "石岭市委常委会会议"
+
+
+def test_an_english_asker_gets_a_chinese_record_without_a_place_in_its_own_script() -> None:
+    c = card("數位發展部第一次部務會議", "主席：開會。", "委員：好。", speakers=True)
+    assert c.label_for("en") == "數位發展部第一次部務會議"

@@ -93,6 +93,9 @@ def read_identity(
     whole = t2s("\n".join(texts)) if chinese and (not place or place[-1] not in _SUFFIX) else ""
     if chinese and not place:
         place = _place_from_file(title, whole, bool(name), lexicon)
+        if place and name[:1] and name[:1] in _SUFFIX and name[:1] != place[-1] and place not in whole:
+            # The dictionary's level is not the record's (香格里拉县 became 香格里拉市): the record's own name wins.
+            place = place[:-1] + name[:1]
     if chinese and not place:
         place = _place_from_documents(whole)
     if place and place[-1] not in _SUFFIX:

@@ -65,7 +65,8 @@ class MeetingCard:
         if ident is None or not ident.chinese or not ident.name:
             return self.heading
         if language == "en":
-            return ident.english or self.heading
+            # No English name (no place to spell): the record's own name in its own script.
+            return ident.english or (s2t(ident.name) if ident.traditional else ident.name)
         return s2t(ident.name) if language == "zh-Hant" else ident.name
 
     def label_for(self, language: str) -> str:
