@@ -265,9 +265,7 @@ def speaker_choices(meetings: Sequence[MeetingInfo]) -> list[str]:
 
 def meeting_choices(meetings: Sequence[MeetingInfo]) -> list[tuple[str, str]]:
     """(label, meeting_id) pairs for the filter and delete dropdowns."""
-    return [
-        (m.label or " · ".join(x for x in (m.title or m.meeting_id, m.date or "") if x), m.meeting_id) for m in meetings
-    ]
+    return [(" · ".join(x for x in (m.title or m.meeting_id, m.date or "") if x), m.meeting_id) for m in meetings]
 
 
 # (folded words that suggest the records can answer it, the example question)
