@@ -172,3 +172,65 @@ def test_a_question_about_a_named_meeting_is_never_answered_from_a_reference_tex
     assert all(c.meeting_id != "recycling" for c in named.citations), named.text
     # A question that names no meeting may still be answered from the reference text.
     assert any(c.meeting_id == "recycling" for c in engine.ask("垃圾分类是什么做法？").citations)
+
+
+def test_a_title_line_is_not_the_whole_answer_to_what_a_meeting_did(fake_engine: Engine, tmp_path: Path) -> None:
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "heyuan-city-government-2023-02-26": [
+                "市政府召开第37次常务会议研究停车管理",
+                "2月26日下午，市长某某主持召开市政府第37次常务会议，研究经济社会发展工作。",
+                "会议研究了《城区停车管理办法》。强调，要规范停车秩序，增加停车泊位。",
+            ]
+        },
+    )
+    engine.answerer.profile = engine.answerer.profile.with_(answer={"abstain_below": 0.0})
+    answer = engine.ask("市政府第37次常务会议研究了什么？")
+    assert answer.citations and all(c.paragraph != 1 for c in answer.citations), answer.text
+
+
+def test_a_dateless_transcript_is_answered_as_a_meeting_not_a_reference_text(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "Bmr023": [
+                "Chair: Okay, let's start with the recogniser results.",
+                "Dana: The new recogniser cut the word error rate to twelve percent on the far-field channel.",
+                "Chair: Great, thanks.",
+            ],
+            "baihe-county-government-2024-04-10": RECORDS["baihe-county-government-2024-04-10"],
+        },
+    )
+    engine.answerer.profile = engine.answerer.profile.with_(answer={"abstain_below": 0.0})
+    answer = engine.ask("What word error rate did the new recogniser reach on the far-field channel?")
+    assert not answer.abstained
+    assert "reference text" not in answer.text and answer.text.startswith("According to the record of Bmr023")
+
+
+def test_a_place_only_in_a_pinyin_file_name_names_the_meeting(fake_engine: Engine, tmp_path: Path) -> None:
+    engine = ingest_records(
+        fake_engine,
+        tmp_path,
+        {
+            "shijiazhuang-party-committee-2023-02-21": [
+                "2月21日上午，市委常委会会议召开。市委书记某某主持会议。",
+                "会议研究了城区供暖工作。会议要求，要确保群众温暖过冬。",
+            ],
+            "baihe-county-government-2024-04-10": [
+                "2024年4月10日上午，白河县县长庚辛主持召开县政府第8次常务会议，研究供暖和学校建设工作。",
+                "会议要求，供暖工作要提前检修管网，确保群众温暖过冬。",
+            ],
+        },
+    )
+    engine.answerer.profile = engine.answerer.profile.with_(answer={"abstain_below": 0.0})
+    answer = engine.ask("石家庄市委常委会对供暖工作有什么要求？")
+    assert answer.citations and answer.citations[0].meeting_id == "shijiazhuang-party-committee-2023-02-21"
+    assert "石家庄市委常委会会议（2023-02-21）" in answer.text
+    english = engine.ask("What did the Shijiazhuang party standing committee require about heating?")
+    assert english.citations and english.citations[0].meeting_id == "shijiazhuang-party-committee-2023-02-21"
+    assert "Shijiazhuang Party Standing Committee meeting (2023-02-21)" in english.text

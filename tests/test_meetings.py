@@ -76,3 +76,23 @@ def test_the_organ_that_convenes_is_part_of_the_meetings_name() -> None:
     assert bureau.heading == "桐溪市市场监督管理局党组会议"
     # Of the convenor only the organ's own word names the meeting: 市场 stays a topic a question may ask about.
     assert {"管理局", "党组"} <= set(bureau.body_terms) and "市场" not in bureau.body_terms
+
+
+def test_a_store_change_reads_only_the_meetings_it_changed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import meeting_qa.meetings as meetings
+
+    def paragraphs(mid: str, text: str) -> list[StoredParagraph]:
+        return [StoredParagraph(mid, Paragraph(1, text, (Sentence(0, len(text)),)), fold(text), mid, None)]
+
+    read: list[str] = []
+    real = meetings._read_card
+    monkeypatch.setattr(meetings, "_read_card", lambda mid, *a: read.append(mid) or real(mid, *a))
+    a = paragraphs("cache-a", "会议研究了停车管理。")
+    b = paragraphs("cache-b", "会议研究了垃圾分类。")
+    Catalog([*a, *b], PROFILE)
+    assert sorted(read) == ["cache-a", "cache-b"]
+    read.clear()
+    changed = paragraphs("cache-b", "会议研究了垃圾分类和停车。")
+    catalog = Catalog([*a, *changed], PROFILE)
+    assert read == ["cache-b"]
+    assert catalog.records == 2  # dateless reports are meeting records

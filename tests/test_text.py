@@ -119,3 +119,26 @@ def test_a_chinese_word_glossed_in_a_few_words_gets_the_head_word_for_english_re
     assert {"transportation", "transit"} <= set(reverse["公交"])  # the noun of a noun phrase
     assert reverse["开工"] == ["start"]  # the verb of a verb phrase
     assert reverse["材料"] == ["material", "data"]
+
+
+def test_a_quote_cut_inside_a_title_mark_is_grown_to_close_it() -> None:
+    from meeting_qa.text.segment import balanced
+    from meeting_qa.types import Sentence
+
+    text = "会议审议通过了《鹤原市城区停车管理办法》，要求抓好落实。"
+    cut = Sentence(0, text.index("停车"))
+    grown = balanced(text, cut)
+    assert text[grown.start : grown.end] == "会议审议通过了《鹤原市城区停车管理办法》"
+    whole = Sentence(0, len(text))
+    assert balanced(text, whole) == whole
+
+
+def test_a_quote_that_runs_into_a_pages_truncation_is_marked_cut_off() -> None:
+    from meeting_qa.text.segment import cut_off
+    from meeting_qa.types import Sentence
+
+    truncated = "會議學習了《中國共產黨重大事項請示"
+    assert cut_off(truncated, Sentence(0, len(truncated)))
+    ended = "會議學習了有關文件。"
+    assert not cut_off(ended, Sentence(0, len(ended)))
+    assert not cut_off(truncated, Sentence(0, 5))  # the paragraph goes on after the quote

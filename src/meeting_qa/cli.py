@@ -378,7 +378,8 @@ def _cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         say("no meetings yet: run `meeting-qa ingest PATH`")
     else:
         for m in meetings:
-            say(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.title}")
+            kind = "  (reference text)" if m.reference else ""
+            say(f"{m.meeting_id}  {m.date or '':10}  {m.paragraphs:4d} ¶  {m.label or m.title}{kind}")
     return 0
 
 

@@ -5,14 +5,16 @@ speakers. Derived from stored paragraphs at query time, so no re-ingest is neede
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from meeting_qa.identity import Identity, read_identity
 from meeting_qa.profile import Profile
 from meeting_qa.store import StoredParagraph
 from meeting_qa.text.crosslingual import Lexicon
-from meeting_qa.text.fold import t2s
+from meeting_qa.text.fold import s2t, t2s
 from meeting_qa.text.rules import HAN
 from meeting_qa.text.tokenize import tokenize
 
@@ -32,6 +34,13 @@ class MeetingCard:
     title_words: tuple[str, ...]  # lower-case words of an English title ("alder", "creek", "school")
     speakers: tuple[str, ...]
     english: bool  # the record is written in English
+    identity: Identity | None = None
+
+    @property
+    def is_meeting(self) -> bool:
+        """A meeting record by its shape (speaker turns, the genre's opening, minutes), dated or not; a
+        reference text otherwise."""
+        return self.identity.is_meeting if self.identity is not None else bool(self.date)
 
     @cached_property
     def speaker_names(self) -> dict[str, frozenset[str]]:
@@ -44,41 +53,86 @@ class MeetingCard:
 
     @property
     def label(self) -> str:
-        """How an answer names the meeting: its own name and date."""
-        return f"{self.heading}（{self.date}）" if self.date else self.heading
+        """How an answer names the meeting: its own name (in the record's script) and date."""
+        ident = self.identity
+        return self.label_for("zh-Hant" if ident is not None and ident.traditional else "zh-Hans")
+
+    def name_for(self, language: str) -> str:
+        """The meeting's whole name (place, body, number) for an asker of `language` (zh-Hans, zh-Hant, en):
+        a Chinese record's own name in the asker's script, or in English (pinyin place, translated body) for an
+        English asker; an English record's title as it is."""
+        ident = self.identity
+        if ident is None or not ident.chinese or not ident.name:
+            return self.heading
+        if language == "en":
+            # No English name (no place to spell): the record's own name in its own script.
+            return ident.english or (s2t(ident.name) if ident.traditional else ident.name)
+        return s2t(ident.name) if language == "zh-Hant" else ident.name
+
+    def label_for(self, language: str) -> str:
+        """The name and date as an answer, the meetings list and the items tab show them."""
+        name = self.name_for(language)
+        if not self.date:
+            return name
+        return f"{name} ({self.date})" if language == "en" else f"{name}（{self.date}）"
 
 
-def read_card(meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: Profile) -> MeetingCard:
-    """A meeting's card from its stored paragraphs (in reading order)."""
+# Cards by meeting and content: a store change rebuilds the catalog, but only the meetings it changed are read
+# again (the first question after an ingest pays for the new meetings, not for the whole store).
+_CARDS: dict[tuple[object, ...], MeetingCard] = {}
+_CARDS_KEPT = 200_000
+_cards_lock = threading.Lock()
+
+
+def read_card(
+    meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: Profile, lexicon: Lexicon | None = None
+) -> MeetingCard:
+    """A meeting's card from its stored paragraphs (in reading order); `lexicon` reads places in file names."""
+    first = paragraphs[0] if paragraphs else None
+    key = (
+        meeting_id,
+        first.title if first else "",
+        first.date if first else None,
+        lexicon is not None,
+        id(profile),
+        hash(tuple((p.paragraph.text, p.paragraph.speaker) for p in paragraphs)),
+    )
+    card = _CARDS.get(key)
+    if card is None:
+        card = _read_card(meeting_id, paragraphs, profile, lexicon)
+        with _cards_lock:
+            if len(_CARDS) >= _CARDS_KEPT:
+                _CARDS.clear()
+            _CARDS[key] = card
+    return card
+
+
+def _read_card(
+    meeting_id: str, paragraphs: Sequence[StoredParagraph], profile: Profile, lexicon: Lexicon | None
+) -> MeetingCard:
     first = paragraphs[0] if paragraphs else None
     title = first.title if first else meeting_id
     date = first.date if first else None
-    opening = t2s(first.paragraph.text) if first else ""  # the genre's patterns are written in simplified
-    heading, places, convenor = _heading(opening, profile)
-    if not places:
-        # An opening that says only "市长…主持召开市政府…": the genre names its documents after the place
-        # (《汀阳市城镇老旧小区改造三年行动方案》).
-        documents = re.findall(
-            rf"《([{HAN}]{{2,3}}?)({profile.place_suffix})", t2s(" ".join(p.paragraph.text for p in paragraphs))
-        )
-        if documents:
-            base, suffix = max(set(documents), key=documents.count)
-            places = (base + suffix, base)
-            if heading and not heading.startswith(base):
-                heading = base + heading if heading[:1] == suffix else base + suffix + heading
-    english = bool(paragraphs) and _is_english(" ".join(p.paragraph.text for p in paragraphs[:5]))
     speakers = tuple(dict.fromkeys(p.paragraph.speaker for p in paragraphs if p.paragraph.speaker))
+    ident = read_identity(
+        title or meeting_id, [p.paragraph.text for p in paragraphs], turns=bool(speakers), date=date, lexicon=lexicon
+    )
+    opening = t2s(first.paragraph.text) if first else ""  # the genre's patterns are written in simplified
+    _, _, convenor = _heading(opening, profile)
+    heading = ident.name
+    english = bool(paragraphs) and _is_english(" ".join(p.paragraph.text for p in paragraphs[:5]))
     title_words = tuple(w.lower() for w in re.findall(r"[A-Za-z]{3,}", title))
     return MeetingCard(
         meeting_id=meeting_id,
         title=title,
         date=date,
         heading=heading or title,
-        places=places,
-        body_terms=_body_terms(heading, places, convenor),
+        places=ident.places,
+        body_terms=_body_terms(heading, ident.places, convenor),
         title_words=title_words,
         speakers=speakers,
         english=english,
+        identity=ident,
     )
 
 
@@ -160,12 +214,13 @@ def _heading(opening: str, profile: Profile) -> tuple[str, tuple[str, ...], str]
 class Catalog:
     """Cards of every meeting in a store (built from the lexical index's paragraphs)."""
 
-    def __init__(self, paragraphs: Iterable[StoredParagraph], profile: Profile) -> None:
+    def __init__(self, paragraphs: Iterable[StoredParagraph], profile: Profile, lexicon: Lexicon | None = None) -> None:
         by_meeting: dict[str, list[StoredParagraph]] = {}
         for sp in paragraphs:
             by_meeting.setdefault(sp.meeting_id, []).append(sp)
         self.cards = {
-            mid: read_card(mid, sorted(ps, key=lambda p: p.paragraph.number), profile) for mid, ps in by_meeting.items()
+            mid: read_card(mid, sorted(ps, key=lambda p: p.paragraph.number), profile, lexicon)
+            for mid, ps in by_meeting.items()
         }
         self._spellings: dict[str, list[str]] | None = None
         # Every place the records name (望澜县, 望澜): kept whole when a question is cut into words.
@@ -191,8 +246,8 @@ class Catalog:
 
     @property
     def records(self) -> int:
-        """How many dated meeting records the store holds (reference texts carry no date)."""
-        return sum(1 for c in self.cards.values() if c.date)
+        """How many meeting records the store holds (reference texts are the rest)."""
+        return sum(1 for c in self.cards.values() if c.is_meeting)
 
 
 def states_date(folded_text: str, date: str | None) -> bool:

@@ -309,7 +309,15 @@ class Engine:
         return ids
 
     def list_meetings(self) -> list[MeetingInfo]:
-        return self.store.list_meetings()
+        """Stored meetings with their label and whether each is a meeting record (read once per store state)."""
+        infos = self.store.list_meetings()
+        if not infos:
+            return infos
+        catalog = self.searcher.catalog(self.lexical.index())
+        return [
+            dc_replace(m, label=card.label, reference=not card.is_meeting) if (card := catalog.get(m.meeting_id)) else m
+            for m in infos
+        ]
 
     # -- meeting items and series (derived from the store like the lexical index) -------------------
 

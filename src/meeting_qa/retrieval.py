@@ -90,6 +90,11 @@ class Candidate:
 OPENING_KINDS = frozenset({"who", "when", "attendance"})
 
 
+def _is_meeting(catalog: Catalog | None, meeting_id: str) -> bool:
+    card = catalog.get(meeting_id) if catalog is not None else None
+    return card is not None and card.is_meeting
+
+
 def _opens_record(catalog: Catalog | None, meeting_id: str) -> bool:
     """Whether the meeting's first paragraph is the genre's opening (its own name was read from it)."""
     card = catalog.get(meeting_id) if catalog is not None else None
@@ -237,7 +242,7 @@ class HybridSearcher:
         with self._lock:
             held = self._catalogs.get(id(index))
             if held is None or held[0] is not index:
-                held = (index, Catalog(index.paragraphs.values(), self.profile))
+                held = (index, Catalog(index.paragraphs.values(), self.profile, lexicon(self.cache_dir)))
                 self._catalogs = {id(index): held}  # one index is current at a time
             return held[1]
 
@@ -335,8 +340,8 @@ class HybridSearcher:
             if about_meeting_date and states_date(sp.folded, sp.date):
                 # "When was the meeting held?" is answered where a record states its own meeting's date.
                 score += w.own_date
-            if q.about_meeting and sp.date:
-                # "The meeting" is a meeting record (these carry their date), not a reference text about meetings.
+            if q.about_meeting and (sp.date or _is_meeting(sig.catalog, sp.meeting_id)):
+                # "The meeting" is a meeting record (dated or not), not a reference text about meetings.
                 score += w.meeting_record
             mid = sp.meeting_id
             if opening_penalised and sp.paragraph.number == 1 and _opens_record(sig.catalog, mid):

@@ -52,6 +52,8 @@ class MeetingInfo:
     date: str | None = None
     content_hash: str = ""
     speakers: tuple[str, ...] = ()  # a transcript's speakers, in order of first turn
+    label: str = ""  # the meeting's own name and date, as answers name it ("舞钢市委常委会会议（2020-07-18）")
+    reference: bool = False  # a reference text, not a meeting record (no speaker turns, opening or minutes)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from meeting_qa.answer import messages
+from meeting_qa.identity import is_header
 from meeting_qa.profile import AnswerTuning, Profile, default_profile
 from meeting_qa.question import Concept, TextView, coverage
 from meeting_qa.reader.judge import Verdict
 from meeting_qa.retrieval import OPENING_KINDS, Candidate, Key, Signals, meeting_view, neighbour_turns
 from meeting_qa.store import paragraph_id, sentence_id
 from meeting_qa.text.fold import fold, to_script
-from meeting_qa.text.segment import split_clauses
+from meeting_qa.text.segment import balanced, cut_off, split_clauses
 from meeting_qa.types import Answer, Citation, Sentence
 
 # Where a question of several parts is cut: question marks, Chinese commas, ", and" / "and when…".
+_HEADER_KINDS = frozenset({"who", "when", "source", "attendance"})
 _PARTS = re.compile(r"[？?；;，]|,(?!\s*(?!and\b)[a-z])|\band (?=by |what |who |how |which |when |where )")
 
 
@@ -149,7 +151,15 @@ class ExtractiveAnswerer:
         q = sig.question
         if not (q.which_meeting or (q.about_meeting and q.meetings)) or catalog is None or len(catalog.cards) < 2:
             return cands
-        return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.date]
+        return [c for c in cands if (card := catalog.get(c.stored.meeting_id)) is None or card.is_meeting]
+
+    def without_headers(self, sig: Signals, cands: Sequence[Candidate]) -> Sequence[Candidate]:
+        """A page's title line, dateline or source line ("市政府召开第37次常务会议", "来源：市政府办公室") answers
+        only who/when/source questions: for any other it is no answer, however well its words match."""
+        if sig.question.kinds & _HEADER_KINDS:
+            return cands
+        kept = [c for c in cands if not (c.stored.paragraph.number <= 3 and is_header(c.stored.paragraph.text))]
+        return kept or cands
 
     def strength(self, sig: Signals, cands: Sequence[Candidate]) -> float:
         """How well the best paragraph of the answer's meeting addresses the question (0..1)."""
@@ -204,7 +214,7 @@ class ExtractiveAnswerer:
         """The composed, cited answer; `verdict` is the reader's, when one read the candidates."""
         language = sig.question.language
         related = [c.passage() for c in cands[:3]]
-        cands = self.evidence(sig, cands)
+        cands = self.without_headers(sig, self.evidence(sig, cands))
         if self.abstains(sig, cands, verdict):
             return Answer(messages.not_found(language, related), True, (), tuple(related))
         groups = self._meeting_groups(sig, cands)
@@ -215,11 +225,11 @@ class ExtractiveAnswerer:
         for i, group in enumerate(groups):
             card = sig.catalog.get(group[0].stored.meeting_id) if sig.catalog is not None else None
             body = self._compose(sig, group, citations)
-            name = card.label if (card is not None and several) else None
-            reference = card is not None and not card.date and several
+            name = card.label_for(language) if (card is not None and several) else None
+            reference = card is not None and not card.is_meeting and several
             head = messages.lead(language, name=name, chinese_quote=_is_chinese(group), reference=reference)
             if latest_change and i == 1 and card is not None:
-                opening, closing = messages.earlier(language, card.label)
+                opening, closing = messages.earlier(language, card.label_for(language))
                 parts.append(opening + body + closing)
             else:
                 parts.append(head + body)
@@ -297,6 +307,7 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         for cand, span, score in self._merge([(c.cand, self._quoted(sig, c)) for c in chosen]):
             p = cand.stored.paragraph
+            span = balanced(p.text, span)  # never end inside 《…
             quote = p.text[span.start : span.end]
             citations.append(
                 Citation(
@@ -310,7 +321,7 @@ class ExtractiveAnswerer:
                     timestamp=p.timestamp,
                 )
             )
-            shown = to_script(quote, language)
+            shown = to_script(quote, language) + ("…" if cut_off(p.text, span) else "")
             if p.speaker:
                 shown = f"{p.speaker}：{shown}" if language != "en" else f"{p.speaker}: {shown}"
             parts.append(f"{shown}[{len(citations)}]")

@@ -29,6 +29,12 @@ TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _NAME_WORD = r"[^\s:：\[\]()（）,，。]"
 _SPEAKER = rf"{_NAME_WORD}{{1,24}}(?:\s{_NAME_WORD}{{1,16}}){{0,5}}(?:\s*[(（][^()（）:：]{{1,60}}[)）])?"
 TURN = re.compile(rf"^\s*(?:[\[(（]?(?P<time>{TIME})[\])）]?\s*)?(?P<speaker>{_SPEAKER})\s*[:：]\s*(?P<text>\S.*)$")
+# The longest paragraph a record may have. The genre's longest paragraphs (a chair's closing speech, a
+# transcript's long turn) run to a few thousand characters; a line of millions is a file whose line breaks were
+# lost (a 12 MB page saved as one line). Up to this limit such a line is ingested with its sentences capped
+# (tests/reliability: a 2 MB line gives bounded quotes); past it, it would be embedded as tens of thousands of
+# sentences of one paragraph that no answer could cite usefully, so it is refused at once, the limit named.
+MAX_PARAGRAPH_CHARS = 3_000_000
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 _ID_SEPARATORS = re.compile(r"-{2,}")
 
@@ -91,6 +97,14 @@ def build_meeting(
     warnings: list[str] = []
     removed = 0
     for raw, speaker, timestamp in raw_paragraphs:
+        if len(raw) > MAX_PARAGRAPH_CHARS:
+            raise LoaderError(
+                f"{source}: paragraph {len(paragraphs) + 1} is {len(raw):,} characters long, over the "
+                f"{MAX_PARAGRAPH_CHARS:,}-character limit for one paragraph (a file whose line breaks were lost?); "
+                "split the text into paragraphs and ingest it again",
+                path=source,
+                value=str(len(raw)),
+            )
         result = clean_paragraph(raw.strip())
         text = result.text.strip()
         if not text:

@@ -12,12 +12,15 @@ from datetime import date
 
 from meeting_qa.errors import InputError
 from meeting_qa.lexical import LexicalIndex
+from meeting_qa.meetings import read_card
 from meeting_qa.minutes.en import extract_transcript
 from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import Rules, load_rules, parse_iso
 from meeting_qa.minutes.series import build_series, neighbour
 from meeting_qa.minutes.zh import agenda_of, extract_zh, match_form
+from meeting_qa.profile import default_profile
 from meeting_qa.store import StoredParagraph
+from meeting_qa.text.crosslingual import Lexicon, lexicon
 from meeting_qa.text.fold import fold
 from meeting_qa.text.rules import HAN
 from meeting_qa.types import Item, Mention, Series, SeriesMeeting
@@ -66,8 +69,14 @@ def meeting_date(stored_date: str | None, opening: str) -> str | None:
     return None
 
 
-def build_snapshot(generation: str, stored: Iterable[StoredParagraph], rules: Rules | None = None) -> Snapshot:
+def build_snapshot(
+    generation: str, stored: Iterable[StoredParagraph], rules: Rules | None = None, lexicon: Lexicon | None = None
+) -> Snapshot:
+    """Items and series of every stored meeting. Items and series carry the meeting's label (its own name and
+    date, as answers give it); a series is keyed by the place and body the record states about itself, and a
+    record that states neither is a series of its own file name."""
     rules = rules or load_rules()
+    profile = default_profile()
     by_meeting: dict[str, list[StoredParagraph]] = {}
     for sp in stored:
         by_meeting.setdefault(sp.meeting_id, []).append(sp)
@@ -75,25 +84,35 @@ def build_snapshot(generation: str, stored: Iterable[StoredParagraph], rules: Ru
     heads: list[tuple[str, str | None, str, str]] = []
     texts: dict[str, str] = {}
     paragraphs: dict[str, tuple[tuple[int, str], ...]] = {}
+    keys: dict[str, str] = {}
     for mid, sps in by_meeting.items():
         sps.sort(key=lambda s: s.paragraph.number)
         when = meeting_date(sps[0].date, sps[0].paragraph.text)
+        card = read_card(mid, sps, profile, lexicon)
+        label = card.label
         ps = [
             ParagraphIn(
-                mid, s.paragraph.number, s.paragraph.text, when, s.title, s.paragraph.speaker, s.paragraph.timestamp
+                mid, s.paragraph.number, s.paragraph.text, when, label, s.paragraph.speaker, s.paragraph.timestamp
             )
             for s in sps
         ]
         items.extend(meeting_items(ps, rules))
-        heads.append((mid, when, sps[0].title, sps[0].paragraph.text))
+        heads.append((mid, when, label, sps[0].paragraph.text))
+        if card.identity is not None:
+            keys[mid] = card.identity.series_key or _file_series(sps[0].title)
         texts[mid] = "\n".join(p.text for p in ps)
         paragraphs[mid] = tuple((s.paragraph.number, s.folded) for s in sps)
     items.sort(key=lambda i: (i.meeting_id, i.paragraph, i.start))
     items.sort(key=lambda i: i.date or "", reverse=True)  # stable: newest meeting first, reading order within
-    series = tuple(build_series(heads, rules, texts))
+    series = tuple(build_series(heads, rules, texts, keys))
     meetings = {m.meeting_id: m for s in series for m in s.meetings}
     folded = tuple(fold(" ".join((i.quote, i.subject, i.topic, i.owner or ""))) for i in items)
     return Snapshot(generation, tuple(items), series, folded, paragraphs, meetings)
+
+
+def _file_series(title: str) -> str:
+    """The series of a record that does not state its place and body: its file name without numbers."""
+    return re.sub(r"[\d\s_\-]+", " ", title.lower()).strip() or title
 
 
 class ItemIndex:
@@ -114,7 +133,8 @@ class ItemIndex:
             snap = self._snapshot
             if snap is None or snap.generation != generation:
                 bm25 = self.lexical.index(generation)
-                snap = build_snapshot(generation, bm25.paragraphs.values(), self.rules)
+                lx = lexicon(getattr(self.lexical, "cache_dir", None))
+                snap = build_snapshot(generation, bm25.paragraphs.values(), self.rules, lx)
                 self._snapshot = snap
         return snap
 

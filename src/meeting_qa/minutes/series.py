@@ -46,13 +46,18 @@ def series_key(title: str, opening: str, text: str, rules: Rules) -> str:
 
 
 def build_series(
-    meetings: Iterable[tuple[str, str | None, str, str]], rules: Rules, texts: dict[str, str]
+    meetings: Iterable[tuple[str, str | None, str, str]],
+    rules: Rules,
+    texts: dict[str, str],
+    keys: dict[str, str] | None = None,
 ) -> list[Series]:
     """Series of meetings given as (meeting_id, date, title, opening paragraph); `texts` holds each meeting's
-    full text (for the place a record names most). Every meeting is in exactly one series."""
+    full text (for the place a record names most); `keys` the series keys already read (meeting identity).
+    Every meeting is in exactly one series."""
     groups: dict[str, list[SeriesMeeting]] = {}
+    keys = keys or {}
     for mid, when, title, opening in meetings:
-        key = series_key(title, opening, texts.get(mid, opening), rules)
+        key = keys.get(mid) or series_key(title, opening, texts.get(mid, opening), rules)
         groups.setdefault(key, []).append(SeriesMeeting(mid, when, title))
     return [
         Series(key, tuple(sorted(ms, key=lambda m: (m.date or "", m.meeting_id)))) for key, ms in sorted(groups.items())

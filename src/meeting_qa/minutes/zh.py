@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
+from meeting_qa.minutes.lists import Listed, listed_items
 from meeting_qa.minutes.paragraph import ParagraphIn
 from meeting_qa.minutes.rules import (
     Rules,
@@ -49,30 +50,59 @@ def agenda_of(opening: ParagraphIn, rules: Rules) -> str:
 def extract_zh(p: ParagraphIn, rules: Rules, meeting_date: date | None, agenda: str = "") -> list[Item]:
     """Items of one paragraph; `agenda` is the topic of paragraphs that name none of their own."""
     mt = match_form(p.text)
-    if is_opening(p, mt):
-        return []
+    # The opening sentence announces the agenda: of it, only the reports it says were heard are items. A report
+    # written as one paragraph goes on after it with what the meeting did.
+    body = next((e for _, e in _spans(mt, _SENTENCE_END, 0, len(mt))), len(mt)) if is_opening(p, mt) else 0
     items: list[Item] = []
-    topic = ""
-    for m in rules.zh["heard"].finditer(mt):
+    listed: list[tuple[int, int]] = []  # spans of the elements of lists read whole
+    for s_start, s_end in _spans(mt, _SENTENCE_END, 0, len(mt)):
+        for li in listed_items(mt, s_start, s_end, rules):
+            if li.start < body and li.kind != "heard":
+                continue
+            verb = li.verb_start - 2 if mt[max(0, li.verb_start - 2) : li.verb_start] == "会议" else li.verb_start
+            q_start = verb if li.end - verb <= 120 else li.start
+            items.append(_item(p, li.kind, q_start, li.end, subject=_list_subject(p.text, li, mt), rules=rules))
+            listed.append((li.start, li.end))
+    if body >= len(mt.rstrip()):
+        return items
+
+    def in_list(at: int) -> bool:
+        return any(s <= at < e for s, e in listed)
+
+    topic = next((i.subject for i in items), "")
+    for m in rules.zh["heard"].finditer(mt, body):
+        if in_list(m.start("subject")) or in_list(m.end("subject") - 1):
+            continue
         start = m.start() - 2 if mt[max(0, m.start() - 2) : m.start()] == "会议" else m.start()
         subject = _topic_of(p.text[m.start("subject") : m.end("subject")])
         items.append(_item(p, "heard", start, m.end(), subject=subject, rules=rules))
         topic = topic or subject
     for name in ("approved_named", "approved_plain"):
-        for m in rules.zh[name].finditer(mt):
-            if any(i.kind == "approved" and i.start <= m.start("doc") < i.end for i in items):
+        for m in rules.zh[name].finditer(mt, body):
+            if in_list(m.start("doc")) or any(
+                i.kind == "approved" and i.start <= m.start("doc") < i.end for i in items
+            ):
                 continue
             doc = p.text[m.start("doc") : m.end("doc")].strip("《》")
             doc = _LEADING_YEAR.sub("", doc)
             start = m.start() - 2 if mt[max(0, m.start() - 2) : m.start()] == "会议" else m.start()
             items.append(_item(p, "approved", start, m.end(), subject=doc, rules=rules))
             topic = topic or doc
-    if not topic and (m2 := rules.zh["studied"].search(mt)):
+    if not topic and (m2 := rules.zh["studied"].search(mt, body)):
         topic = p.text[m2.start("subject") : m2.end("subject")]
-    for s_start, s_end in _spans(mt, _SENTENCE_END, 0, len(mt)):
+    for s_start, s_end in _spans(mt, _SENTENCE_END, body, len(mt)):
         items.extend(_sentence_items(p, mt, s_start, s_end, rules, meeting_date))
     out = [_with_topic(i, topic or agenda) for i in items]
     return sorted(out, key=lambda i: (i.start, i.end))
+
+
+def _list_subject(text: str, li: Listed, mt: str) -> str:
+    """A listed element's subject in the record's own script (the simplified form found it)."""
+    at = mt.find(li.subject, li.start, li.end)
+    subject = text[at : at + len(li.subject)] if at >= 0 else li.subject
+    if li.kind == "approved":
+        return _LEADING_YEAR.sub("", subject)
+    return subject if "《" in mt[li.start : li.end] else _topic_of(subject)
 
 
 def _sentence_items(p: ParagraphIn, mt: str, start: int, end: int, rules: Rules, when: date | None) -> Iterator[Item]:

@@ -26,7 +26,7 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
 _PAREN = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|be)\s+")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
-FORMAT = 5  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip ENGLISH_STOP_WORDS; 5: the head word of a gloss of a few words
+FORMAT = 6  # 4: JSON instead of pickle (a pickle in a writable cache folder could run code); reverse glosses skip ENGLISH_STOP_WORDS; 5: the head word of a gloss of a few words; 6: place names
 MAX_GLOSS_WORDS = 3
 
 
@@ -55,6 +55,7 @@ class Lexicon:
         reverse: dict[str, list[str]] | None = None,
         pinyin: dict[str, list[str]] | None = None,
         framing: frozenset[str] = frozenset(),
+        places: dict[str, list[str]] | None = None,
     ) -> None:
         self.exact = exact
         self.glossary = {
@@ -63,11 +64,35 @@ class Lexicon:
         self.reverse = reverse or {}  # simplified word → short English glosses (Chinese questions, English records)
         self.pinyin = pinyin or {}  # simplified character → toneless pinyin readings (English names of places)
         self.framing = framing or default_profile().framing_en
+        # Toneless pinyin or English name of a Chinese place (shijiazhuang, qiqihar) → its full names (石家庄市)
+        self.places = places or {}
+        self._english: dict[str, str] | None = None
 
     @classmethod
     def from_cedict(cls, path: Path) -> Lexicon:
         exact, reverse, pinyin = read_cedict(path)
-        return cls(exact, reverse=reverse, pinyin=pinyin)
+        return cls(exact, reverse=reverse, pinyin=pinyin, places=read_places(path))
+
+    def places_named(self, spelling: str) -> list[str]:
+        """Chinese places a romanised name may stand for ("wugang" → 舞钢市, 武冈市), full names first."""
+        return self.places.get(re.sub(r"[^a-z]", "", spelling.lower()), [])
+
+    def place_english(self, place: str) -> str:
+        """The English name of a Chinese place (石家庄市 → Shijiazhuang): the dictionary's, else its pinyin."""
+        if self._english is None:
+            english: dict[str, str] = {}
+            for key, names in self.places.items():
+                for name in names:
+                    if name not in english or len(key) < len(english[name]):
+                        english[name] = key
+            self._english = english
+        for name in (place, *(place + s for s in _PLACE_SUFFIXES)):
+            if name in self._english:
+                return self._english[name].capitalize()
+        base = place[:-1] if len(place) > 2 and place[-1] in _PLACE_SUFFIXES else place
+        readings = [self.pinyin.get(ch) for ch in base]
+        # Each character's first reading in the dictionary (屏 ping before bing): the common one.
+        return "".join(r[0] for r in readings if r).capitalize() if all(readings) else place
 
     def english_for(self, word: str) -> list[str]:
         """Short English glosses of a simplified Chinese word (for Chinese questions over English records)."""
@@ -175,6 +200,53 @@ def read_cedict(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]],
     return exact, reverse, pinyin
 
 
+# Glosses of place entries ("Wugang county level city in Pingdingshan", "Yangpu district, central Shanghai")
+# and the administrative suffix each kind of place takes in a full name.
+_PLACE_GLOSS = re.compile(
+    r"^(?P<name>[A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+)?)\b.*?\b(?P<kind>county level city|prefecture[- ]level city|"
+    r"sub-provincial city|capital|city|county|district|prefecture|province|municipality|banner|town(?:ship)?)\b"
+)
+# Where several places share a spelling, the larger comes first (yancheng → 盐城市 before 郾城区).
+_KIND_RANK = ("prefecture", "capital", "municipality", "province", "sub-provincial", "city", "county level", "county")
+_KIND_SUFFIX = {"county": "县", "district": "区", "province": "省", "banner": "旗", "town": "镇", "township": "乡"}
+_PLACE_SUFFIXES = "省市县区州盟旗镇乡"
+
+
+def read_places(path: Path) -> dict[str, list[str]]:
+    """CC-CEDICT's place names by their toneless pinyin and English name (舞钢 [Wu3 gang1] "Wugang county level
+    city in Pingdingshan" → wugang: 舞钢市): the name with the suffix its kind of place takes."""
+    places: dict[str, list[tuple[int, str]]] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            m = _ENTRY.match(line.strip())
+            if not m or len(m.group(2)) < 2:
+                continue
+            reading = line[line.index("[") + 1 : line.index("]")]
+            first = m.group(3).split("/")[0]
+            gloss = _PLACE_GLOSS.match(first)
+            if not reading[:1].isupper() or gloss is None:
+                continue
+            head = m.group(2)
+            if head.endswith("地区"):  # a former prefecture ("Shijiazhuang prefecture"), not a place of its own
+                continue
+            kind_words = gloss.group("kind")
+            rank = next((i for i, k in enumerate(_KIND_RANK) if kind_words.startswith(k)), len(_KIND_RANK))
+            syllables = [re.sub(r"\d", "", s).lower().replace("u:", "v") for s in reading.split()]
+            if head[-1] in _PLACE_SUFFIXES and len(head) > 2:
+                base, suffix = head[:-1], head[-1]
+                syllables = syllables[:-1]
+            else:
+                kind = kind_words.split()[-1] if "city" not in kind_words else "city"
+                base, suffix = head, _KIND_SUFFIX.get(kind, "市")
+            full = base + suffix
+            keys = {"".join(syllables), "".join(syllables).replace("v", "u"), gloss.group("name").lower()}
+            for key in keys:
+                key = re.sub(r"[^a-z]", "", key)
+                if len(key) >= 4 and full not in [n for _, n in places.setdefault(key, [])]:
+                    places[key].append((rank, full))
+    return {k: [n for _, n in sorted(v, key=lambda x: x[0])] for k, v in places.items()}
+
+
 _lexicon: Lexicon | None = None
 _lock = threading.Lock()
 
@@ -200,12 +272,20 @@ def lexicon(cache_dir: Path | None = None) -> Lexicon | None:
             cached = cache_dir / f"cedict-en-zh-v{FORMAT}.json" if cache_dir else None
             tables = _load_cache(cached) if cached is not None else None
             if tables is not None:
-                _lexicon = Lexicon(tables["exact"], reverse=tables["reverse"], pinyin=tables["pinyin"])
+                _lexicon = Lexicon(
+                    tables["exact"], reverse=tables["reverse"], pinyin=tables["pinyin"], places=tables["places"]
+                )
             else:
                 _lexicon = Lexicon.from_cedict(source)
                 if cached is not None:
                     _save_cache(
-                        cached, {"exact": _lexicon.exact, "reverse": _lexicon.reverse, "pinyin": _lexicon.pinyin}
+                        cached,
+                        {
+                            "exact": _lexicon.exact,
+                            "reverse": _lexicon.reverse,
+                            "pinyin": _lexicon.pinyin,
+                            "places": _lexicon.places,
+                        },
                     )
     return _lexicon
 
@@ -217,7 +297,7 @@ def _load_cache(path: Path) -> dict[str, dict[str, list[str]]] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    names = ("exact", "reverse", "pinyin")
+    names = ("exact", "reverse", "pinyin", "places")
     if not isinstance(data, dict) or not all(isinstance(data.get(n), dict) for n in names):
         return None
     for name in names:

@@ -60,3 +60,30 @@ def split_clauses(text: str, sentence: Sentence) -> tuple[Sentence, ...]:
     """Clauses of one sentence (split at commas, enumeration commas and colons), offsets into `text`."""
     inner = text[sentence.start : sentence.end]
     return tuple(Sentence(sentence.start + s.start, sentence.start + s.end) for s in _spans(inner, _CLAUSE_END))
+
+
+_PAIRS = (("《", "》"), ("〈", "〉"), ("“", "”"), ("（", "）"), ("(", ")"))
+_FINAL = re.compile(rf"[{SENTENCE_ENDS}][{CLOSERS}]*\s*$|[.!?]['\"”’)]*\s*$")
+
+
+def balanced(text: str, span: Sentence) -> Sentence:
+    """`span` grown to close a title mark or bracket it opened ("…审议通过《A", cut by a clause window) when
+    the paragraph closes it, so no quote ends inside 《…."""
+    end = span.end
+    for left, right in _PAIRS:
+        quoted = text[span.start : end]
+        if quoted.count(left) > quoted.count(right):
+            close = text.find(right, end)
+            if close >= 0:
+                end = close + 1
+    return Sentence(span.start, end) if end != span.end else span
+
+
+def cut_off(text: str, span: Sentence) -> bool:
+    """Whether a quote runs to the end of a paragraph that stops mid-sentence (a page cut at "…的《中國共產黨重大
+    事項請示", or an unclosed 《): the answer then says so with "…"."""
+    if text[span.end :].strip():
+        return False
+    quoted = text[span.start : span.end]
+    unclosed = any(quoted.count(left) > quoted.count(right) for left, right in _PAIRS)
+    return unclosed or not _FINAL.search(quoted)

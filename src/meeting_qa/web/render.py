@@ -183,6 +183,12 @@ def evidence_missing_html(meeting_id: str, paragraph: int) -> str:
     )
 
 
+def _listed_name(m: MeetingInfo) -> str:
+    """The meeting's own name as answers give it (its date has a column of its own); reference texts say so."""
+    name = (m.label or m.title or m.meeting_id).removesuffix(f"（{m.date}）") if m.date else (m.label or m.title)
+    return f"{name or m.meeting_id} · 参考资料 reference text" if m.reference else (name or m.meeting_id)
+
+
 def meetings_html(meetings: Sequence[MeetingInfo]) -> str:
     """A table of the ingested meetings (title, date, paragraphs, id)."""
     if not meetings:
@@ -191,7 +197,7 @@ def meetings_html(meetings: Sequence[MeetingInfo]) -> str:
         )
     rows = "".join(
         "<tr>"
-        f'<td class="mqa-m-title">{text_html(m.title or m.meeting_id)}<div class="mqa-m-id">{text_html(m.meeting_id)}</div></td>'
+        f'<td class="mqa-m-title">{text_html(_listed_name(m))}<div class="mqa-m-id">{text_html(m.meeting_id)}</div></td>'
         f"<td>{text_html(m.date or '—')}</td>"
         f'<td class="mqa-num">{m.paragraphs}</td>'
         "</tr>"
