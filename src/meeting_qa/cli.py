@@ -287,13 +287,18 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     assert final is not None
     if draft is not None:
         say("\n--- verified answer ---", file=draft)
-    say(final.text)
-    for note in final.notes:
+    _print_answer(final)
+    return 0
+
+
+def _print_answer(answer: Answer) -> None:
+    """An answer as text: its body, its notes, then one line per citation."""
+    say(answer.text)
+    for note in answer.notes:
         say(note)
-    for i, c in enumerate(final.citations, 1):
+    for i, c in enumerate(answer.citations, 1):
         who = f" {c.speaker}" if c.speaker else ""
         say(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
-    return 0
 
 
 CHAT_NEW = ("/new", "/reset", "新话题", "新話題")
@@ -347,12 +352,7 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             )
             print(json.dumps(out, ensure_ascii=False), flush=True)
             continue
-        say(answer.text)
-        for note in answer.notes:
-            say(note)
-        for i, c in enumerate(answer.citations, 1):
-            who = f" {c.speaker}" if c.speaker else ""
-            say(f"[{i}] {c.meeting_id} ¶{c.paragraph}{who}: {c.quote}")
+        _print_answer(answer)
         say("", flush=True)
 
 
