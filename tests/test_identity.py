@@ -141,3 +141,20 @@ def test_the_records_own_level_wins_over_the_dictionarys() -> None:
 def test_an_english_asker_gets_a_chinese_record_without_a_place_in_its_own_script() -> None:
     c = card("數位發展部第一次部務會議", "主席：開會。", "委員：好。", speakers=True)
     assert c.label_for("en") == "數位發展部第一次部務會議"
+
+
+def test_an_organ_that_convenes_a_bare_meeting_names_it_with_the_place_of_its_file_name() -> None:
+    # "市委常委會暨…領導小組召開會議": the genre's commonest opening, with the place only in a pinyin file name
+    c = card(
+        "Heyuan Party Committee",
+        "5月6日,市委常委會暨市委應對疫情工作領導小組召開會議,研究部署疫情防控工作。市委書記甲乙主持。",
+        date="2022-05-06",
+    )
+    assert c.label == "鶴原市委常委會暨市委應對疫情工作領導小組會議（2022-05-06）"
+    assert c.label_for("zh-Hans").startswith("鹤原市委常委会暨")
+
+
+def test_an_article_on_a_summit_held_somewhere_is_no_meeting_record() -> None:
+    # "首届会议在里约热内卢举行" names no particular meeting: the text stays a reference text
+    c = card("首脑会议", "欧盟－拉美国家首脑会议是两个地区为增进关系而举行的会议。1999年6月28日，首届会议在里约热内卢举行。")
+    assert not c.is_meeting

@@ -114,14 +114,14 @@ def test_two_replicas_answer_from_one_chroma_server_and_follow_deletes_and_new_m
 ) -> None:
     one, two = cluster["replicas"]
     for replica in (one, two):
-        assert "Yancheng Party Committee" in replica.ask(SAMPLE_QUESTION)
+        assert "盐城市委常委会" in replica.ask(SAMPLE_QUESTION)  # the label: its own name, in the asker's script
         assert "韩嘉树" in replica.ask("临川港口建设专题会议由谁主持？")
 
     deleted = cli(["delete", "linchuan-harbour-2024-07-02"], cluster["delete_env"])
     assert deleted.returncode == 0, deleted.stderr
     for replica in (one, two):
         assert "韩嘉树" not in replica.ask("临川港口建设专题会议由谁主持？")
-        assert "Yancheng Party Committee" in replica.ask(SAMPLE_QUESTION)
+        assert "盐城市委常委会" in replica.ask(SAMPLE_QUESTION)  # the label: its own name, in the asker's script
 
     # A meeting added later by the ingest process reaches both replicas' lexical and dense search.
     later = cluster["tmp"] / "linchuan-harbour-2024-08-06.txt"

@@ -161,7 +161,13 @@ def _meeting_name(sentence: str) -> str:
 
 def _clean_name(name: str) -> str:
     # "中共鹭原市委" is the party committee of 鹭原市: the genre's own short name is 鹭原市委.
-    return re.sub(r"^中共", "", re.sub(r"\s+", "", name).strip("，,。 "))
+    name = re.sub(r"^中共", "", re.sub(r"\s+", "", name).strip("，,。 "))
+    # "首届会议在里约热内卢举行" (an article on a summit) names no particular meeting: an ordinal or a
+    # demonstrative with 会议 alone is no meeting's name.
+    return "" if _GENERIC_NAME.fullmatch(name) else name
+
+
+_GENERIC_NAME = re.compile(r"(?:首届|首次|第[一二三四五六七八九十百\d]+[届次]|本次|此次|这次|该次|那次|上次|下次)?会议")
 
 
 def _is_title_line(text: str) -> bool:

@@ -63,7 +63,7 @@ def split_clauses(text: str, sentence: Sentence) -> tuple[Sentence, ...]:
 
 
 _PAIRS = (("《", "》"), ("〈", "〉"), ("“", "”"), ("（", "）"), ("(", ")"))
-_FINAL = re.compile(rf"[{SENTENCE_ENDS}][{CLOSERS}]*\s*$|[.!?]['\"”’)]*\s*$")
+_FINAL = re.compile(rf"[{SENTENCE_ENDS}][{CLOSERS}]*\s*$|[.!?][{CLOSERS}]*\s*$")
 
 
 def balanced(text: str, span: Sentence) -> Sentence:
