@@ -156,5 +156,7 @@ def test_an_organ_that_convenes_a_bare_meeting_names_it_with_the_place_of_its_fi
 
 def test_an_article_on_a_summit_held_somewhere_is_no_meeting_record() -> None:
     # "首届会议在里约热内卢举行" names no particular meeting: the text stays a reference text
-    c = card("首脑会议", "欧盟－拉美国家首脑会议是两个地区为增进关系而举行的会议。1999年6月28日，首届会议在里约热内卢举行。")
+    c = card(
+        "首脑会议", "欧盟－拉美国家首脑会议是两个地区为增进关系而举行的会议。1999年6月28日，首届会议在里约热内卢举行。"
+    )
     assert not c.is_meeting
