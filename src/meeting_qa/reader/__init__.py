@@ -4,7 +4,6 @@ its card; `MEETING_QA_READER` names another folder, or `none` for the rule answe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from meeting_qa.config import Settings
@@ -40,16 +39,6 @@ def load_judge(folder: Path | str, cache_dir: Path) -> Judge:
     from meeting_qa.modelprep import ensure_default_model
 
     folder = Path(folder)
-    reader = Reader(
-        folder, ensure_default_model(cache_dir), max_length=int(str(_config(folder).get("max_length", 192)))
-    )
+    reader = Reader(folder, ensure_default_model(cache_dir))
     tuning = reader.config.get("tuning")
     return Judge(reader, ReaderTuning(**tuning) if isinstance(tuning, dict) else None)
-
-
-def _config(folder: Path) -> dict[str, object]:
-    try:
-        data = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -67,10 +67,9 @@ class CrossEncoderNet:
 class Reader:
     """Scores (question, passage) pairs; loads the model on first use."""
 
-    def __init__(self, folder: Path, base_dir: Path, *, max_length: int = 256, threads: int | None = None) -> None:
+    def __init__(self, folder: Path, base_dir: Path, *, threads: int | None = None) -> None:
         self.folder = Path(folder)
         self.base_dir = Path(base_dir)
-        self.max_length = max_length
         self.threads = threads
         self._net: Any = None
         self._tok: Any = None
@@ -80,6 +79,8 @@ class Reader:
             self.config = json.loads(cfg_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ModelError(f"cannot read the reader's config {cfg_path}: {e}", path=str(cfg_path)) from e
+        # the length it was trained at: windows are cut to fit it
+        self.max_length = int(self.config.get("max_length", 192))
 
     @property
     def label(self) -> str:
