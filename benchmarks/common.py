@@ -52,3 +52,20 @@ def engine(name: str, embeddings: SentenceEmbeddings, *, with_cmrc: bool = False
     if report.count("added"):
         print(f"# ingested {report.count('added')} meetings into {name} in {took:.1f}s", file=sys.stderr)
     return eng
+
+
+def built_engine(store: Path, paths: list[Path]) -> Engine:
+    """An engine over `store` holding `paths` (ingested once: a rerun finds them unchanged), the model warm.
+    The reader follows MEETING_QA_READER like the rest of the settings."""
+    env = Settings.from_env()
+    eng = Engine.build(
+        Settings(store_dir=store, cache_dir=env.cache_dir, reader=env.reader), embeddings=SentenceEmbeddings(None)
+    )
+    t0 = time.perf_counter()
+    report = eng.ingest(paths)
+    if report.count("added") or report.count("updated"):
+        print(
+            f"# store {store.name}: {len(report.files)} documents in {time.perf_counter() - t0:.0f}s", file=sys.stderr
+        )
+    eng.embeddings.warm()
+    return eng

@@ -20,10 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, SHARED, WORK
-from meeting_qa.config import Settings
+from common import ROOT, SHARED, WORK, built_engine
 from meeting_qa.conversation import Conversation
-from meeting_qa.embeddings import SentenceEmbeddings
 from meeting_qa.eval import GoldItem, row_for
 from meeting_qa.qa import Engine
 
@@ -32,15 +30,7 @@ CONVERSATIONS = ROOT / "benchmarks" / "data" / "conversations.jsonl"
 
 
 def build_engine() -> Engine:
-    settings = Settings(store_dir=WORK / "conversation", cache_dir=Settings.from_env().cache_dir)
-    eng = Engine.build(settings, embeddings=SentenceEmbeddings(None, cache_dir=settings.cache_dir))
-    paths = [p for s in SETS for p in sorted((SHARED / "eval" / s).glob("*.txt"))]
-    t0 = time.perf_counter()
-    report = eng.ingest(paths)
-    if report.count("added") or report.count("updated"):
-        print(f"# store: {len(report.files)} records in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    eng.embeddings.warm()
-    return eng
+    return built_engine(WORK / "conversation", [p for s in SETS for p in sorted((SHARED / "eval" / s).glob("*.txt"))])
 
 
 def gold_items() -> dict[str, dict[str, Any]]:

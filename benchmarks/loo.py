@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import SAMPLE, SAMPLE_ID, SEED_DEV, SHARED, WORK, cmrc_documents
-from meeting_qa.config import Settings
-from meeting_qa.embeddings import SentenceEmbeddings
+from common import SAMPLE, SAMPLE_ID, SEED_DEV, SHARED, WORK, built_engine, cmrc_documents
 from meeting_qa.eval import GoldItem, load_gold, metrics, row_for
 from meeting_qa.qa import ANSWER_CANDIDATES, Engine
 from meeting_qa.retrieval import Signals, meeting_view
@@ -57,19 +55,10 @@ class Prepared:
 
 def build_engine(with_cmrc: bool, store: Path | None = None) -> Engine:
     name = "loo+cmrc" if with_cmrc else "loo"
-    settings = Settings(
-        store_dir=store or WORK / name, cache_dir=Settings.from_env().cache_dir, reader=Settings.from_env().reader
-    )
-    eng = Engine.build(settings, embeddings=SentenceEmbeddings(None))
     paths: list[Path] = [*sorted(DEV_MEETINGS.glob("*.txt")), *sorted(DEV_TRANSCRIPTS.glob("*.txt")), SAMPLE]
     if with_cmrc:
         paths.append(cmrc_documents())
-    t0 = time.perf_counter()
-    report = eng.ingest(paths)
-    if report.count("added") or report.count("updated"):
-        print(f"# store {name}: {len(report.files)} documents in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    eng.embeddings.warm()
-    return eng
+    return built_engine(store or WORK / name, paths)
 
 
 SETS = ("dev_meetings", "dev_transcripts", "seed_dev")

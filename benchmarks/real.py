@@ -23,9 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from common import SHARED, WORK
-from meeting_qa.config import Settings
-from meeting_qa.embeddings import SentenceEmbeddings
+from common import SHARED, WORK, built_engine
 from meeting_qa.eval import GoldItem, load_gold, metrics, row_for
 from meeting_qa.profile import AnswerTuning, default_profile
 from meeting_qa.qa import ANSWER_CANDIDATES, Engine
@@ -42,16 +40,7 @@ PROB_GRID = [round(0.02 * i, 2) for i in range(1, 50)]
 
 
 def build_engine(store: Path | None = None) -> Engine:
-    settings = Settings(
-        store_dir=store or WORK / "real", cache_dir=Settings.from_env().cache_dir, reader=Settings.from_env().reader
-    )
-    eng = Engine.build(settings, embeddings=SentenceEmbeddings(None))
-    t0 = time.perf_counter()
-    report = eng.ingest(sorted(REAL.glob("*.txt")))
-    if report.count("added") or report.count("updated"):
-        print(f"# store: {len(report.files)} meetings in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    eng.embeddings.warm()
-    return eng
+    return built_engine(store or WORK / "real", sorted(REAL.glob("*.txt")))
 
 
 def halves() -> dict[str, set[str]]:
