@@ -253,11 +253,8 @@ class Engine:
     def candidates(self, question: str, *, k: int, filters: Filters | None = None) -> list[Candidate]:
         question = _check_question(question)
         generation = self.store.check_model()
-        if self.judge is None:
-            return self.searcher.candidates(question, k=k, filters=filters, generation=generation)
-        # search ranks as ask does: the reader re-orders the top candidates
-        sig = self.searcher.signals(question, filters=filters, generation=generation)
-        return self.read(sig, self.searcher.fuse(sig, k=max(k, READ_FROM)))[0][:k]
+        # search ranks as ask does (with a reader on, the reader re-orders the top candidates)
+        return self.ranked(self.searcher.signals(question, filters=filters, generation=generation), k)[0]
 
     def search(self, question: str, *, k: int = 5, **filters: Unpack[FilterArgs]) -> list[Passage]:
         if k < 1:
@@ -278,8 +275,7 @@ class Engine:
         filters = self.filters(**filter_args)
         generation = self.store.check_model()
         sig = self.searcher.signals(question, filters=filters, generation=generation)
-        cands, verdict = self.read(sig, self.searcher.fuse(sig, k=max(ANSWER_CANDIDATES, READ_FROM)))
-        cands = cands[:ANSWER_CANDIDATES]
+        cands, verdict = self.ranked(sig, ANSWER_CANDIDATES)
         language = sig.question.language
         extractive = self.answerer.answer(sig, cands, verdict=verdict)
         if self.chat_model is None:
@@ -295,6 +291,14 @@ class Engine:
         if self.judge is None:
             return cands, None
         return self.judge.read(sig, cands)
+
+    def ranked(self, sig: Signals, k: int) -> tuple[list[Candidate], Verdict | None]:
+        """The top `k` candidates, re-ranked by the reader when one is on (it chooses from the fused top
+        `READ_FROM`), and its verdict."""
+        if self.judge is None:
+            return self.searcher.fuse(sig, k=k), None
+        cands, verdict = self.judge.read(sig, self.searcher.fuse(sig, k=max(k, READ_FROM)))
+        return cands[:k], verdict
 
     def _known(self, meeting_ids: Sequence[str] | None) -> tuple[str, ...] | None:
         """The meeting filter, checked: an unknown id is a typo to point out, not a topic the records lack."""

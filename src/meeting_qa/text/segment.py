@@ -63,7 +63,7 @@ def split_clauses(text: str, sentence: Sentence) -> tuple[Sentence, ...]:
 
 
 _PAIRS = (("《", "》"), ("〈", "〉"), ("“", "”"), ("（", "）"), ("(", ")"))
-_FINAL = re.compile(rf"[{SENTENCE_ENDS}][{CLOSERS}]*\s*$|[.!?][{CLOSERS}]*\s*$")
+_FINAL = re.compile(rf"[{SENTENCE_ENDS}.][{CLOSERS}]*\s*$")  # an English full stop ends a sentence too
 
 
 def balanced(text: str, span: Sentence) -> Sentence:
