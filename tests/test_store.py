@@ -150,3 +150,35 @@ def test_a_group_is_written_in_the_clients_largest_batches(
     fake_engine.ingest([SAMPLE])
     # 46 paragraph and sentence records in batches of 7, then the meeting record on its own, last
     assert sizes == [7] * 6 + [4, 1]
+
+
+def test_opening_a_store_waits_out_another_process_creating_it_and_gives_up_on_real_errors() -> None:
+    # Two processes opening one new store at once race on creating its tables; SQLite answers "already exists"
+    # or "database is locked" to the loser, which must wait and retry, forgetting its half-started view.
+    from meeting_qa.chroma_client import retry_transient
+
+    calls, undone = [], []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("error returned from database: (code: 5) database is locked")
+        return "open"
+
+    assert retry_transient(flaky, undo=lambda: undone.append(1)) == "open"
+    assert len(calls) == 3 and len(undone) == 2
+
+    def broken() -> str:
+        calls.append(1)
+        raise RuntimeError("no such file: chroma.sqlite3 is not a database")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="not a database"):
+        retry_transient(broken)
+    assert len(calls) == 1
+
+    def always_locked() -> str:
+        raise RuntimeError("database is locked")
+
+    with pytest.raises(RuntimeError, match="locked"):
+        retry_transient(always_locked, wait_s=0.2)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from meeting_qa.chroma_client import make_client
+from meeting_qa.chroma_client import make_client, retry_transient
 from meeting_qa.errors import ModelMismatchError, StoreError
 from meeting_qa.records import (
     RECORDS_VERSION,
@@ -109,8 +109,10 @@ class Store:
     def _open(self, client: Any) -> None:
         try:
             # No embedding function: every vector comes from `embeddings` (Chroma's default would fetch a model).
-            collection = client.get_or_create_collection(
-                name=self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            collection = retry_transient(
+                lambda: client.get_or_create_collection(
+                    name=self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                )
             )
         except Exception as e:
             raise StoreError(
