@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from meeting_qa.config import Settings
-from meeting_qa.errors import InputError
+from meeting_qa.errors import ConfigError, InputError
 from meeting_qa.qa import Engine
 from meeting_qa.types import Answer
 from tests.conftest import SAMPLE, SAMPLE_ID, FakeEmbeddings
@@ -135,3 +135,32 @@ def test_an_answer_quotes_one_meeting_and_judges_missing_topics_in_that_meeting(
     assert both.abstained, both.text
     answer = fake_engine.ask("会议对新能源产业有什么要求？")
     assert not answer.abstained and {c.meeting_id for c in answer.citations} == {"energy-2024-01-02"}
+
+
+def test_a_record_longer_than_the_limit_is_refused_naming_file_length_and_setting_and_the_rest_ingests(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    engine = fake_engine
+    object.__setattr__(engine, "settings", engine.settings.with_(max_record_chars=5_000))
+    archive = tmp_path / "city-archive-2023-02-21.txt"
+    archive.write_text("会议研究了城区停车管理工作，要求各部门抓好落实。\n" * 400, encoding="utf-8")  # 9,600 chars
+    short = tmp_path / "short-2023-02-22.txt"
+    short.write_text("市政府召开常务会议。\n会议研究了城区停车管理工作。\n", encoding="utf-8")
+    report = engine.ingest([archive, short])
+    by_path = {Path(f.path).name: f for f in report.files}
+    refused = by_path["city-archive-2023-02-21.txt"]
+    assert refused.status == "failed"
+    assert "city-archive-2023-02-21.txt" in refused.error and "9,600" in refused.error
+    assert "5,000" in refused.error and "MEETING_QA_MAX_RECORD_CHARS" in refused.error
+    assert by_path["short-2023-02-22.txt"].status == "added"
+    assert [m.meeting_id for m in engine.list_meetings()] == ["short-2023-02-22"]
+    # The limit off: the same record ingests.
+    object.__setattr__(engine, "settings", engine.settings.with_(max_record_chars=0))
+    assert engine.ingest([archive]).files[0].status == "added"
+
+
+def test_the_record_limit_setting_is_read_from_the_environment_and_checked() -> None:
+    assert Settings.from_env({"MEETING_QA_MAX_RECORD_CHARS": "2000"}).max_record_chars == 2000
+    assert Settings.from_env({}).max_record_chars == 1_000_000
+    with pytest.raises(ConfigError, match="MAX_RECORD_CHARS"):
+        Settings.from_env({"MEETING_QA_MAX_RECORD_CHARS": "lots"})

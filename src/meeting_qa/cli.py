@@ -27,6 +27,7 @@ settings (environment):
   MEETING_QA_LLM              extractive (default), openai or llamacpp
   MEETING_QA_LLM_BASE_URL, MEETING_QA_LLM_MODEL, MEETING_QA_LLM_API_KEY   for the LLM backends
   MEETING_QA_RERANKER         a sentence-transformers CrossEncoder to rerank with (off by default)
+  MEETING_QA_MAX_RECORD_CHARS longest meeting record ingested (default 1000000 characters; 0 = no limit)
 
 examples:
   meeting-qa ingest ingest/

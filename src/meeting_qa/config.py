@@ -38,6 +38,10 @@ class Settings:
     feedback_path: Path = Path("feedback.jsonl")
     auth: str | None = None  # "user:password" for the web chat
     max_upload_mb: int = 20
+    # The longest meeting record ingest takes without being asked to (0: no limit). Embedding runs at ~130
+    # passages/s on 2 cores and Chinese minutes make ~6,000 passages per MB, so a million characters (~3 MB)
+    # is a few minutes with progress; the longest real meetings we hold are under 100,000 characters.
+    max_record_chars: int = 1_000_000
 
     def __post_init__(self) -> None:
         if self.cache_dir == Path():
@@ -94,6 +98,7 @@ class Settings:
         for field_name, var, conv in (
             ("llm_timeout_s", "LLM_TIMEOUT", float),
             ("max_upload_mb", "MAX_UPLOAD_MB", int),
+            ("max_record_chars", "MAX_RECORD_CHARS", int),
         ):
             if (v := get(var)) is not None:
                 try:

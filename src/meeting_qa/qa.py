@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from meeting_qa.conversation import Conversation
 
 MAX_QUESTION_CHARS = 2000
+EMBED_RATE = 130  # passages/s of the default model on 2 cores (BENCHMARKS.md), for the estimate in a refusal
 ANSWER_CANDIDATES = 8  # enough for a question across meetings to see each meeting's best paragraph
 
 
@@ -176,6 +177,8 @@ class Engine:
                     for item in load_path(path):
                         if isinstance(item, LoaderError):
                             report(FileReport(path=item.path or str(path), status="failed", error=str(item)))
+                        elif too_long := self._too_long(item):
+                            refuse(item, too_long)
                         elif item.meeting_id in seen and not rename:
                             refuse(
                                 item,
@@ -220,6 +223,21 @@ class Engine:
             # The model's similarity scale, measured on what the store now holds (calibration.py).
             calibration_for(self.store, self.embeddings, refresh=True, paragraphs=index.paragraphs)
         return IngestReport(tuple(reports))
+
+    def _too_long(self, meeting: Meeting) -> str | None:
+        """Why a record is refused for its length (None: it is not): past the limit, embedding it would run for
+        many minutes — a file whose meetings were not split, or not a meeting record at all."""
+        limit = self.settings.max_record_chars
+        chars = sum(len(p.text) for p in meeting.paragraphs)
+        if limit <= 0 or chars <= limit:
+            return None
+        passages = sum(1 + len(p.sentences) for p in meeting.paragraphs)
+        return (
+            f"{meeting.source}: {chars:,} characters ({passages:,} passages to embed, about "
+            f"{max(1, round(passages / EMBED_RATE / 60))} min on this kind of machine) is over the {limit:,}-character "
+            f"limit for one meeting record; split it into its meetings, or raise MEETING_QA_MAX_RECORD_CHARS "
+            f"(0 = no limit) to ingest it as one"
+        )
 
     @staticmethod
     def _files(paths: Iterable[str | Path], reports: list[FileReport]) -> list[Path]:
