@@ -1,12 +1,15 @@
 """Follow-up questions: the last turn of each conversation, answered in its conversation, against the same
 question asked standalone with its meeting and topic spelled out.
 
-    PYTHONPATH=src nice -n 10 .venv/bin/python benchmarks/conversation.py [--json OUT] [--show]
+    PYTHONPATH=src nice -n 10 .venv/bin/python benchmarks/conversation.py [--json OUT] [--show] [--as-written]
 
 Store: the 10 dev meetings and the 30 real transcripts of ../shared/eval (built once under BENCH_WORK with the
 real default model). Conversations: benchmarks/data/conversations.jsonl — two- and three-turn conversations
 written for this benchmark; each names the shared question (`from`) whose gold turns and keys score its last
-turn, and its `standalone` form. `inherit: false` marks a follow-up that names another meeting or brings a
+turn, and its `standalone` form: the last turn itself with its meeting and topic spelled out. Where the last
+turn asks one of the two things its source question asks (the first turn asked the other: "签了多少个项目？" then
+"那协议投资一共多少？"), `key_groups` names the key groups it asks for and `standalone_was` keeps the first
+version's standalone (the source question as written); `--as-written` scores that first version. `inherit: false` marks a follow-up that names another meeting or brings a
 topic of its own: leaning on the previous turn there is a wrong carry-over.
 """
 
@@ -42,13 +45,17 @@ def gold_items() -> dict[str, dict[str, Any]]:
     return out
 
 
-def item(conv: dict[str, Any], source: dict[str, Any], question: str) -> GoldItem:
+def item(conv: dict[str, Any], source: dict[str, Any], question: str, *, as_written: bool = False) -> GoldItem:
+    """The last turn's gold: the source question's turns, and the key groups the last turn asks for (a follow-up
+    that asks one of the source's two things is scored on that one, `key_groups`; `--as-written` scores it on
+    all of them, as the set's first version did)."""
     gold = tuple((g.partition("#")[0], int(g.partition("#")[2])) for g in source["gold"])
-    keys = tuple(tuple(group) for group in source["keys"])
+    groups = source["keys"] if as_written else [source["keys"][i] for i in conv.get("key_groups", range(len(source["keys"])))]
+    keys = tuple(tuple(group) for group in groups)
     return GoldItem(conv["id"], question, conv["lang"], gold, keys, True)
 
 
-def run(eng: Engine) -> list[dict[str, Any]]:
+def run(eng: Engine, *, as_written: bool = False) -> list[dict[str, Any]]:
     sources = gold_items()
     rows: list[dict[str, Any]] = []
     for line in CONVERSATIONS.read_text(encoding="utf-8").splitlines():
@@ -63,9 +70,10 @@ def run(eng: Engine) -> list[dict[str, Any]]:
         passages = eng.search(res.text, k=10, meeting_ids=res.meeting_ids, speakers=res.speakers)
         answer = chat.ask(last, eng)
         ms = (time.perf_counter() - t0) * 1000
-        followed = row_for(item(conv, source, last), passages, answer, ask_ms=ms)
-        alone_passages = eng.search(conv["standalone"], k=10)
-        alone = row_for(item(conv, source, conv["standalone"]), alone_passages, eng.ask(conv["standalone"]))
+        followed = row_for(item(conv, source, last, as_written=as_written), passages, answer, ask_ms=ms)
+        standalone = conv.get("standalone_was", conv["standalone"]) if as_written else conv["standalone"]
+        alone_passages = eng.search(standalone, k=10)
+        alone = row_for(item(conv, source, standalone, as_written=as_written), alone_passages, eng.ask(standalone))
         rows.append(
             {
                 "id": conv["id"],
@@ -131,10 +139,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, help="write the per-conversation rows here")
     parser.add_argument("--show", action="store_true", help="print each last turn's outcome")
+    parser.add_argument(
+        "--as-written",
+        action="store_true",
+        help="the set's first version: standalone = the source question as written, scored on all its keys",
+    )
     args = parser.parse_args()
     eng = build_engine()
     t0 = time.perf_counter()
-    rows = run(eng)
+    rows = run(eng, as_written=args.as_written)
     print(f"# {len(rows)} conversations in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
     if args.show:
         for r in rows:

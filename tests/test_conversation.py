@@ -278,3 +278,31 @@ def test_a_meeting_deleted_since_it_was_in_focus_leaves_the_conversation(engine:
     res = conversation.resolve("那总投资多少？", engine)
     assert not res.inherited and res.meeting_ids is None
     conversation.ask("那总投资多少？", engine)  # no "unknown meeting id" error
+
+
+def test_the_conversation_benchmark_set_has_the_shape_the_issue_asks_and_every_gold_resolves() -> None:
+    # benchmarks/conversation.py scores each last turn by the shared question it names (`from`) and, where the
+    # last turn asks one of that question's two things, only the key groups it asks (`key_groups`).
+    import json
+
+    from tests.conftest import ROOT, SHARED
+
+    sources = {}
+    for name in ("dev_meetings", "real_meetings"):
+        for line in (SHARED / "eval" / name / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            sources[f"{name}/{obj['id']}"] = obj
+    convs = [json.loads(x) for x in (ROOT / "benchmarks/data/conversations.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(convs) >= 60 and sum(1 for c in convs if not c["inherit"]) >= 15
+    assert {len(c["turns"]) for c in convs} == {2, 3}
+    assert {c["lang"] for c in convs} == {"zh-Hans", "zh-Hant", "en"}
+    for c in convs:
+        source = sources[c["from"]]
+        groups = c.get("key_groups", range(len(source["keys"])))
+        assert groups and all(0 <= i < len(source["keys"]) for i in groups), c["id"]
+        # A narrowed conversation keeps its first standalone form, and its new one is not the source question;
+        # a follow-up's standalone form spells out what the follow-up leaves to the conversation.
+        assert ("key_groups" in c) == ("standalone_was" in c), c["id"]
+        assert not c["inherit"] or c["standalone"] != c["turns"][-1], c["id"]
+        if "key_groups" in c:
+            assert c["standalone_was"] == source["q"] != c["standalone"], c["id"]
