@@ -205,8 +205,9 @@ def test_a_kind_of_plan_is_matched_under_the_genres_other_names_for_it() -> None
 
 
 def test_months_are_read_whole_from_the_question_and_from_iso_dates_only() -> None:
-    from meeting_qa.question import _month_of, _months_in
+    from meeting_qa.meetings import month_of
+    from meeting_qa.question import _months_in
 
     assert _months_in("青山市委12月那次常委会") == {12}  # not 2月 inside 12月
     assert _months_in("the march meeting and 3月") == {3}
-    assert _month_of("2024-02-26") == 2 and _month_of("May 6") is None and _month_of(None) is None
+    assert month_of("2024-02-26") == 2 and month_of("May 6") is None and month_of(None) is None

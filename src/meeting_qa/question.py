@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
 
-from meeting_qa.meetings import Catalog, MeetingCard
+from meeting_qa.meetings import Catalog, MeetingCard, month_of
 from meeting_qa.profile import Profile
 from meeting_qa.text.crosslingual import Lexicon, Translation
 from meeting_qa.text.fold import Language, detect_language, fold
@@ -163,7 +163,7 @@ def analyze(
     kinds = profile.question_kinds(folded)
     translated = tuple(lexicon.translate(text)) if (lexicon is not None and language == "en") else ()
     names = frozenset(names_in(text))
-    has_english_records = catalog is not None and any(c.english for c in catalog.cards.values())
+    has_english_records = catalog is not None and catalog.has_english
     places = catalog.places if catalog is not None else frozenset()
     concepts = _concepts(folded, language, translated, names, stats, profile, lexicon, has_english_records, places)
     spelled_places = _place_concepts(names, lexicon, catalog, stats)
@@ -355,21 +355,24 @@ def _named_meetings(
         return {}
     words = set(_ENGLISH_WORD.findall(folded))
     tokens = set(tokenize(folded, folded=True)) | set(terms)
-    months = _months_in(folded)
+    names = catalog.names
     scores: dict[str, float] = {}
-    for card in catalog.cards.values():
-        score = 0.0
-        place = any(p in folded or p in spelled for p in card.places if len(p) >= 2)
-        score += 0.6 if place else 0.0
-        title_hits = sum(1 for w in card.title_words if w in words and w not in ("meeting", "committee"))
-        score += min(0.6, 0.3 * title_hits) if card.english else 0.0
-        body = [t for t in card.body_terms if len(t) >= 2 and t not in card.places and t not in profile.type_words]
-        if body and any(t in tokens for t in body):
-            score += 0.25
-        if months and _month_of(card.date) in months:
-            score += 0.15
-        if score > 0:
-            scores[card.meeting_id] = score
+    for place, mids in names.places.items():
+        if place in folded or place in spelled:
+            for mid in dict.fromkeys(mids):
+                scores[mid] = 0.6
+    title_hits: dict[str, int] = {}
+    for word in words & names.title_words.keys():
+        for mid in names.title_words[word]:
+            title_hits[mid] = title_hits.get(mid, 0) + 1
+    for mid, hits in title_hits.items():
+        scores[mid] = scores.get(mid, 0.0) + min(0.6, 0.3 * hits)
+    body = {mid for term in tokens & names.body.keys() for mid in names.body[term]}
+    for mid in body:
+        scores[mid] = scores.get(mid, 0.0) + 0.25
+    for month in _months_in(folded):
+        for mid in names.months.get(month, ()):
+            scores[mid] = scores.get(mid, 0.0) + 0.15
     best = max(scores.values(), default=0.0)
     if best < 0.3:  # a body word alone ("常委会") does not name one meeting
         return {}
@@ -383,11 +386,6 @@ def _months_in(folded: str) -> set[int]:
     return named | {int(m) for m in re.findall(r"(?<!\d)(\d{1,2})月", folded)}
 
 
-def _month_of(date: str | None) -> int | None:
-    """The month of an ISO date (YYYY-MM-…); None for no date or another form."""
-    iso = re.match(r"\d{4}-(\d{2})", date or "")
-    month = int(iso.group(1)) if iso else 0
-    return month if 1 <= month <= 12 else None
 
 
 def _mark_meeting_names(
@@ -413,7 +411,7 @@ def _mark_meeting_names(
         # file name and name it only where the question writes them ("the Tingyang city government meeting"),
         # not where a gloss happens to spell one (全市 → city).
         names.update(w for w in card.title_words if card.english or w in words)
-        if (month := _month_of(card.date)) in months:
+        if (month := month_of(card.date)) in months:
             names.update({str(month), "月", f"{month}月", _MONTHS[month - 1]})
     marked = [
         replace(c, names_meeting=True, loose=True, place=any(a in places for a in c.alternatives))

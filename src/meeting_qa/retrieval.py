@@ -10,6 +10,7 @@ question's analysis (kinds, concepts, translations, meetings and speakers it nam
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -289,7 +290,8 @@ class HybridSearcher:
         q = sig.question
         keys = set(sig.paragraph_sims) | set(sig.sentence_sims)
         if sig.bm25:
-            keys |= {key for key, _ in sorted(sig.bm25.items(), key=lambda kv: -kv[1])[: w.candidates]}
+            # the strongest lexical matches (nlargest: the same top as a full sort, without sorting thousands)
+            keys |= {key for key, _ in heapq.nlargest(w.candidates, sig.bm25.items(), key=lambda kv: kv[1])}
         if not keys:
             return []
         if w.turn_context > 0:
