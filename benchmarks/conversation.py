@@ -50,7 +50,11 @@ def item(conv: dict[str, Any], source: dict[str, Any], question: str, *, as_writ
     that asks one of the source's two things is scored on that one, `key_groups`; `--as-written` scores it on
     all of them, as the set's first version did)."""
     gold = tuple((g.partition("#")[0], int(g.partition("#")[2])) for g in source["gold"])
-    groups = source["keys"] if as_written else [source["keys"][i] for i in conv.get("key_groups", range(len(source["keys"])))]
+    groups = (
+        source["keys"]
+        if as_written
+        else [source["keys"][i] for i in conv.get("key_groups", range(len(source["keys"])))]
+    )
     keys = tuple(tuple(group) for group in groups)
     return GoldItem(conv["id"], question, conv["lang"], gold, keys, True)
 

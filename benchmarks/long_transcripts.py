@@ -82,7 +82,9 @@ def main() -> None:
     prof = cProfile.Profile() if profile else None
     # Reports beside them, in the same process and the same minutes (a ratio, not two runs on noisy cores):
     # the ten dev_meetings reports and their questions, also over their whole store.
-    reports = Engine.build(Settings(store_dir=WORK / "reports-store", cache_dir=Settings.from_env().cache_dir), embeddings=emb)
+    reports = Engine.build(
+        Settings(store_dir=WORK / "reports-store", cache_dir=Settings.from_env().cache_dir), embeddings=emb
+    )
     reports.ingest(sorted(DEV.glob("*.txt")))
     report_questions = [json.loads(line)["q"] for line in (DEV / "questions.jsonl").open(encoding="utf-8")]
     reports.search(report_questions[0], k=5)
@@ -102,7 +104,9 @@ def main() -> None:
                         prof.disable()
                     ms.append((time.perf_counter() - t0) * 1000)
             p95[name, op] = pct(ms, 0.95)
-            print(f"| {name} | {op} | {len(ms)} | {pct(ms, 0.5):.1f} | {pct(ms, 0.95):.1f} | {statistics.mean(ms):.1f} |")
+            print(
+                f"| {name} | {op} | {len(ms)} | {pct(ms, 0.5):.1f} | {pct(ms, 0.95):.1f} | {statistics.mean(ms):.1f} |"
+            )
             if name == "long transcripts" and op == "ask":
                 warm = pct(ms, 0.5)
     print(

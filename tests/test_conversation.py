@@ -292,7 +292,9 @@ def test_the_conversation_benchmark_set_has_the_shape_the_issue_asks_and_every_g
         for line in (SHARED / "eval" / name / "questions.jsonl").read_text(encoding="utf-8").splitlines():
             obj = json.loads(line)
             sources[f"{name}/{obj['id']}"] = obj
-    convs = [json.loads(x) for x in (ROOT / "benchmarks/data/conversations.jsonl").read_text(encoding="utf-8").splitlines()]
+    convs = [
+        json.loads(x) for x in (ROOT / "benchmarks/data/conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(convs) >= 60 and sum(1 for c in convs if not c["inherit"]) >= 15
     assert {len(c["turns"]) for c in convs} == {2, 3}
     assert {c["lang"] for c in convs} == {"zh-Hans", "zh-Hant", "en"}

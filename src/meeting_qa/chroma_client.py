@@ -21,7 +21,9 @@ def _transient(e: Exception) -> bool:
     return any(t in str(e) for t in _TRANSIENT)
 
 
-def retry_transient(action: Callable[[], T], *, wait_s: float = OPEN_WAIT_S, undo: Callable[[], None] | None = None) -> T:
+def retry_transient(
+    action: Callable[[], T], *, wait_s: float = OPEN_WAIT_S, undo: Callable[[], None] | None = None
+) -> T:
     """`action()`, tried again (with `undo()` first) while it fails only because another process holds the
     store's database for a moment — two processes opening a new store at once race on creating its tables."""
     deadline, pause = time.monotonic() + wait_s, 0.05

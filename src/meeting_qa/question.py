@@ -386,8 +386,6 @@ def _months_in(folded: str) -> set[int]:
     return named | {int(m) for m in re.findall(r"(?<!\d)(\d{1,2})月", folded)}
 
 
-
-
 def _mark_meeting_names(
     folded: str,
     concepts: Sequence[Concept],
