@@ -69,11 +69,12 @@ def run(eng: Engine, *, as_written: bool = False) -> list[dict[str, Any]]:
         for turn in conv["turns"][:-1]:
             chat.ask(turn, eng)
         last = conv["turns"][-1]
-        res = chat.resolve(last, eng)
         t0 = time.perf_counter()
-        passages = eng.search(res.text, k=10, meeting_ids=res.meeting_ids, speakers=res.speakers)
         answer = chat.ask(last, eng)
         ms = (time.perf_counter() - t0) * 1000
+        res = chat.last  # how it was asked in the end (a fresh question may have fallen back to the focus)
+        assert res is not None
+        passages = eng.search(res.text, k=10, meeting_ids=res.meeting_ids, speakers=res.speakers)
         followed = row_for(item(conv, source, last, as_written=as_written), passages, answer, ask_ms=ms)
         standalone = conv.get("standalone_was", conv["standalone"]) if as_written else conv["standalone"]
         alone_passages = eng.search(standalone, k=10)

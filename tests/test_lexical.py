@@ -114,6 +114,39 @@ def test_segment_files_are_bm25s_arrays_loaded_memory_mapped(tmp_path: Path) -> 
     assert again.terms_of(range(0, 1)) == seg.terms_of(range(0, 1))
 
 
+def test_a_words_documents_come_from_bigram_postings_exactly_as_a_scan_of_the_texts_finds_them(
+    tmp_path: Path,
+) -> None:
+    import random
+
+    random.seed(7)
+    texts = [
+        "会议研究了港口建设投资工作。",
+        "城市防汛工作要抓早抓小。",
+        "港口建设",
+        "the board approved the harbour plan",
+        "Harbour plan: the meeting approved it.",
+        "港港港口口",
+        "a",
+        "防汛",
+        "建设投资和港口",
+    ] + ["".join(random.choice("港口建设投资防汛工作会议") for _ in range(random.randint(1, 30))) for _ in range(200)]
+    seg = Segment.build("seg-b", [para("m", i + 1, t) for i, t in enumerate(texts)])
+    seg.save(tmp_path / "seg-b")
+    loaded = Segment.load(tmp_path / "seg-b")
+    assert isinstance(loaded.bigrams, np.memmap)
+    words = ["港口", "港口建设", "口口", "harbour plan", "approved", "不存在", "设投", "投资和港", "口\x00城"]
+    words += [t[i : i + n] for t in texts[:60] for n in (2, 3, 5) for i in range(0, max(1, len(t) - n), 4)]
+    for s in (seg, loaded):
+        for w in words:
+            assert sorted(s.substring_docs(w).tolist()) == sorted(s._scan_docs(w).tolist()), w
+    # A segment saved before the postings existed is scanned, with the same answer.
+    (tmp_path / "seg-b" / "bigrams.npy").unlink()
+    old = Segment.load(tmp_path / "seg-b")
+    assert old.bigrams is None
+    assert old.substring_docs("港口建设").tolist() == seg.substring_docs("港口建设").tolist()
+
+
 def test_an_interrupted_segment_save_is_not_loaded(tmp_path: Path) -> None:
     seg = Segment.build("seg-y", [para("m", 1, "港口建设")])
     seg.save(tmp_path / "seg-y")
