@@ -30,6 +30,10 @@ def test_the_csv_export_has_the_full_quote_and_offsets(sample_engine: Engine) ->
     text = sample_engine.store.paragraphs()[8].paragraph.text
     assert row["quote"] == text[int(row["start"]) : int(row["end"])]
     assert row["subject"] == "“5·18”經貿活動總體工作方案"
+    # Another export is another file of the same name, in the same per-process folder.
+    again = items_tab.write_csv(found)
+    assert again != path and again.name == path.name == "meeting-items.csv"
+    assert again.parent.parent == path.parent.parent
 
 
 def test_a_row_opens_its_paragraph_with_the_quote_marked(sample_engine: Engine) -> None:

@@ -3,8 +3,10 @@ highlighted, in the evidence panel; the current selection exports as CSV."""
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,9 +74,22 @@ def items_csv(items: Sequence[Item]) -> str:
     return out.getvalue()
 
 
+_exports: Path | None = None
+
+
+def _exports_root() -> Path:
+    """One folder for this process's exports, removed when it exits (a server exporting all day left one
+    temporary folder per export behind)."""
+    global _exports
+    if _exports is None:
+        _exports = Path(tempfile.mkdtemp(prefix="meeting-qa-exports-"))
+        atexit.register(shutil.rmtree, _exports, ignore_errors=True)
+    return _exports
+
+
 def write_csv(items: Sequence[Item]) -> Path:
     # A fresh folder per export: two people exporting at once never share a file. Excel reads the BOM as UTF-8.
-    path = Path(tempfile.mkdtemp(prefix="meeting-qa-items-")) / "meeting-items.csv"
+    path = Path(tempfile.mkdtemp(dir=_exports_root())) / "meeting-items.csv"
     path.write_text(items_csv(items), encoding="utf-8-sig")
     return path
 
