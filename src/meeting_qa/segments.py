@@ -42,7 +42,8 @@ def bigram_postings(folded: str, starts: np.ndarray) -> np.ndarray:
     n_docs = len(starts) - 1
     if n_docs == 0 or n_docs >= _DOC_SLOTS:
         return np.zeros(0, dtype=np.int64)
-    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(np.asarray(starts, dtype=np.int64)))
+    bounds = np.asarray(starts, dtype=np.int64)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), (bounds[1:] - bounds[:-1]).astype(np.int64))
     parts: list[np.ndarray] = []
     sep = ord(SEP)
     for lo in range(0, len(folded), _BIGRAM_CHUNK):
