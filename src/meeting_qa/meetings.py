@@ -232,11 +232,11 @@ class Catalog:
         """Toneless pinyin of every place the records name → those places (luyuan → 鹭原), built once."""
         if self._spellings is None:
             spelled: dict[str, list[str]] = {}
-            for card in self.cards.values():
-                for place in card.places:
-                    for form in lexicon.pinyin_forms(place):
-                        if place not in spelled.setdefault(form, []):
-                            spelled[form].append(place)
+            # Each distinct place once, in the order the cards name them (an archive names few places often).
+            for place in dict.fromkeys(p for card in self.cards.values() for p in card.places):
+                for form in lexicon.pinyin_forms(place):
+                    if place not in spelled.setdefault(form, []):
+                        spelled[form].append(place)
             self._spellings = spelled
         return self._spellings
 
