@@ -121,6 +121,15 @@ def ingest_records(engine: Engine, folder: Path, records: dict[str, list[str]]) 
     return engine
 
 
+@pytest.fixture
+def records_engine(fake_engine: Engine, tmp_path: Path) -> Engine:
+    """The fake engine with the conversation tests' records (tests/test_conversation.py RECORDS) ingested."""
+    from tests.test_conversation import RECORDS
+
+    (tmp_path / "records").mkdir()
+    return ingest_records(fake_engine, tmp_path / "records", RECORDS)
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now (for servers the tests start)."""
     import socket

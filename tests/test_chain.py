@@ -209,15 +209,6 @@ def test_the_readme_langchain_example_runs_with_a_scripted_chat_model(
 # -- conversations: chat_history and RunnableWithMessageHistory ------------------------------------
 
 
-@pytest.fixture
-def records_engine(fake_engine: Engine, tmp_path: Path) -> Engine:
-    from tests.conftest import ingest_records
-    from tests.test_conversation import RECORDS
-
-    (tmp_path / "records").mkdir()
-    return ingest_records(fake_engine, tmp_path / "records", RECORDS)
-
-
 def test_a_runnable_with_message_history_answers_a_follow_up_within_the_meeting_in_focus(
     records_engine: Engine,
 ) -> None:

@@ -75,16 +75,13 @@ def test_the_ingest_report_names_a_legacy_encoding(
 
 
 def test_chat_answers_follow_ups_one_json_line_each_and_slash_new_starts_over(
-    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    records_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import io
 
-    from tests.conftest import ingest_records
-    from tests.test_conversation import APRIL, RECORDS
+    from tests.test_conversation import APRIL
 
-    (tmp_path / "records").mkdir()
-    ingest_records(fake_engine, tmp_path / "records", RECORDS)
-    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: fake_engine)
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: records_engine)
     lines = [
         "禾溪县4月的常务会议对老旧小区改造有什么调整？",
         "那总投资多少？",
@@ -107,16 +104,13 @@ def test_chat_answers_follow_ups_one_json_line_each_and_slash_new_starts_over(
 
 
 def test_chat_prints_each_answer_with_its_citations(
-    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    records_engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import io
 
-    from tests.conftest import ingest_records
-    from tests.test_conversation import APRIL, RECORDS
+    from tests.test_conversation import APRIL
 
-    (tmp_path / "records").mkdir()
-    ingest_records(fake_engine, tmp_path / "records", RECORDS)
-    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: fake_engine)
+    monkeypatch.setattr("meeting_qa.qa.engine_for", lambda settings=None: records_engine)
     monkeypatch.setattr(
         "sys.stdin", io.StringIO("禾溪县4月的常务会议对老旧小区改造有什么调整？\n那总投资多少？\n/quit\n谁牵头？\n")
     )

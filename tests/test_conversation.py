@@ -43,9 +43,8 @@ RECORDS = {
 
 
 @pytest.fixture
-def engine(fake_engine: Engine, tmp_path: Path) -> Engine:
-    (tmp_path / "records").mkdir()
-    return ingest_records(fake_engine, tmp_path / "records", RECORDS)
+def engine(records_engine: Engine) -> Engine:
+    return records_engine
 
 
 def talk(engine: Engine, *questions: str) -> Conversation:

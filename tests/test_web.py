@@ -567,15 +567,6 @@ def test_gradio_analytics_are_off_and_the_app_is_never_shared(settings: Settings
 # -- conversations in the chat ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def records_engine(fake_engine: Engine, tmp_path: Path) -> Engine:
-    from tests.conftest import ingest_records
-    from tests.test_conversation import RECORDS
-
-    (tmp_path / "records").mkdir()
-    return ingest_records(fake_engine, tmp_path / "records", RECORDS)
-
-
 def test_the_chat_answers_a_follow_up_in_the_meeting_in_focus_and_shows_what_it_carried_over(
     records_engine: Engine,
 ) -> None:
