@@ -170,7 +170,7 @@ def analyze(
     concepts = concepts + spelled_places
     terms = _terms(folded, kinds, concepts, translated, stats, profile)
     spelled = {c.alternatives[0] for c in spelled_places}  # Chinese places the question spells in pinyin
-    meetings = _named_meetings(folded, spelled, terms, catalog, profile)
+    meetings = _named_meetings(folded, spelled, terms, catalog)
     if meetings and catalog is not None:
         concepts, terms = _mark_meeting_names(folded, concepts, terms, [catalog[m] for m in meetings], profile)
     speakers = _named_speakers(folded, catalog, dict(meetings))
@@ -348,7 +348,6 @@ def _named_meetings(
     spelled: set[str],
     terms: Mapping[str, float],
     catalog: Catalog | None,
-    profile: Profile,
 ) -> dict[str, float]:
     """Meetings the question names by place, body, month or title words — 0..1, relative to the best."""
     if catalog is None or len(catalog.cards) < 2:
@@ -359,7 +358,7 @@ def _named_meetings(
     scores: dict[str, float] = {}
     for place, mids in names.places.items():
         if place in folded or place in spelled:
-            for mid in dict.fromkeys(mids):
+            for mid in mids:  # a meeting once per place it names
                 scores[mid] = 0.6
     title_hits: dict[str, int] = {}
     for word in words & names.title_words.keys():

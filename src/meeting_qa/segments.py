@@ -36,11 +36,14 @@ _DOC_SLOTS = 1 << 20  # a bigram posting key is bigram * _DOC_SLOTS + document (
 _BIGRAM_CHUNK = 2_000_000  # characters read at once while building the postings (bounds the build's memory)
 
 
-def bigram_postings(folded: str, starts: np.ndarray) -> np.ndarray:
+def bigram_postings(folded: str, starts: np.ndarray) -> np.ndarray | None:
     """Sorted, unique `bigram * _DOC_SLOTS + document` keys of every character bigram of every document (those
-    across the separator left out): the documents holding a bigram are one contiguous slice."""
+    across the separator left out): the documents holding a bigram are one contiguous slice. None for a segment
+    of more documents than a key has room for (it is scanned)."""
     n_docs = len(starts) - 1
-    if n_docs == 0 or n_docs >= _DOC_SLOTS:
+    if n_docs >= _DOC_SLOTS:
+        return None
+    if n_docs == 0:
         return np.zeros(0, dtype=np.int64)
     bounds = np.asarray(starts, dtype=np.int64)
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), (bounds[1:] - bounds[:-1]).astype(np.int64))
@@ -99,7 +102,7 @@ class Segment:
     doc_terms: np.ndarray
     doc_tfs: np.ndarray
     vocab: list[str]  # term id -> term
-    bigrams: np.ndarray | None = None  # see `bigram_postings`; None: made on first use (an older segment)
+    bigrams: np.ndarray | None = None  # see `bigram_postings`; None: scanned (saved before them, or too large)
 
     def __post_init__(self) -> None:
         # Paragraph lengths in tokens, and their mean as bm25s used it when it built the matrix.
@@ -148,7 +151,7 @@ class Segment:
         each checked for the whole term; a single character, or bigrams too common to narrow the search, by
         one pass over the joined texts in C."""
         # (A segment saved before bigram postings existed is scanned: building them would stall a question.)
-        if len(term) >= 2 and SEP not in term and self.bigrams is not None and len(self.keys) < _DOC_SLOTS:
+        if len(term) >= 2 and SEP not in term and self.bigrams is not None:
             postings = sorted((self._bigram_docs(term[i], term[i + 1]) for i in range(len(term) - 1)), key=len)
             if len(postings[0]) == 0:
                 return np.zeros(0, dtype=np.int64)
